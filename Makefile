@@ -1,0 +1,61 @@
+# Two commands matter: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check-django check-compose test-sqlite system-deps messages demo bench clean help
+
+help:
+	@echo "make run    start the back office with demo data (web + worker + beat)"
+	@echo "make test   the whole suite, ruff, manage.py check, makemigrations --check"
+
+$(STAMP): pyproject.toml requirements/dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.lock
+	@touch $@
+
+# Debian packages the tests use: a real browser (chromium) with CJK fonts,
+# gettext for the translation checks, docker-compose to validate the compose file.
+# Installed when apt-get can run as root; otherwise those tests skip (outside CI).
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo_data
+	@echo
+	@echo "Admin:    http://127.0.0.1:8000/admin/   (logins above)"
+	@echo "API docs: http://127.0.0.1:8000/api/docs/"
+	@echo
+	DEBUG=true $(BIN)/honcho start -f Procfile.dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check-django: $(STAMP)
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: $(STAMP) system-deps lint check-django
+	$(BIN)/pytest
+
+# The embedded default (SQLite), as a newcomer runs it; CI runs this after `make test`.
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(BIN)/pytest -q
+
+messages: $(STAMP)
+	cd $(CURDIR) && $(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*'
+	$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+
+bench: $(STAMP)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feemgmt_bench} \
+		$(PY) bench/billing_run.py --contracts $${CONTRACTS:-10000}
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,17 @@
+"""Billing's reactions to contract events (contracts may not import billing)."""
+
+from django.dispatch import receiver
+
+from contracts.events import contract_signed, contract_terminated
+
+from .services import billing_run_contract, charges_cut_at_termination
+
+
+@receiver(contract_signed, dispatch_uid="billing.contract_signed")
+def bill_signed_contract(sender, contract, on, **kwargs):
+    billing_run_contract(contract=contract, on=on)
+
+
+@receiver(contract_terminated, dispatch_uid="billing.contract_terminated")
+def cut_terminated_contract(sender, contract, **kwargs):
+    charges_cut_at_termination(contract=contract)

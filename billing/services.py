@@ -1,0 +1,318 @@
+"""The billing run: create every charge that has fallen due, exactly once.
+
+The run walks fees whose ``next_due_date`` is on or before the billing date, in
+chunks of consecutive ids. For each chunk it locks the fee rows, computes the due
+charges in Python with the pure calendar, inserts them in a few multi-row
+``INSERT ... ON CONFLICT DO NOTHING RETURNING`` statements and moves each fee's
+bookmark forward with one ``UPDATE``. The unique constraints on Charge make a
+repeated or concurrent run harmless; the row locks only keep two runs from doing
+the same work twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from contracts.choices import FeeKind
+from contracts.models import Contract, Fee
+from contracts.services import contracts_advance_status
+from feemgmt.core.money import Money, quantize
+
+from . import calendar
+from .choices import ChargeStatus
+from .models import Charge
+
+logger = logging.getLogger(__name__)
+
+INSERT_BATCH = 1000
+
+_FEE_COLUMNS = (
+    "id",
+    "contract_id",
+    "kind",
+    "cycle",
+    "amount",
+    "amount_currency",
+    "next_due_date",
+    "contract__service_start",
+    "contract__service_end",
+    "contract__signed_on",
+    "contract__alignment",
+    "contract__proration",
+)
+
+
+@dataclass
+class BillingTotals:
+    """What a run (or a chunk of one) did. Totals are per currency, never mixed."""
+
+    fees_seen: int = 0
+    contract_ids: set[int] = field(default_factory=set)
+    charges_created: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+    @property
+    def contracts_seen(self) -> int:
+        return len(self.contract_ids)
+
+    def add(self, other: BillingTotals) -> None:
+        self.fees_seen += other.fees_seen
+        self.contract_ids |= other.contract_ids
+        self.charges_created += other.charges_created
+        for currency, amount in other.amounts.items():
+            self.amounts[currency] += amount
+
+    def totals(self) -> dict[str, Money]:
+        return {code: quantize(amount, code) for code, amount in sorted(self.amounts.items())}
+
+
+@dataclass
+class BillingRunResult(BillingTotals):
+    on: dt.date | None = None
+    chunks: int = 0
+    activated: int = 0
+    ended: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    fee_id: int
+    contract_id: int
+    kind: str
+    spec: calendar.ChargeSpec
+
+
+def _due_for_fee(values: tuple, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
+    """The charges of one fee due on or before ``on`` that the bookmark says are
+    still missing, and the fee's next bookmark."""
+    (_id, _cid, kind, cycle, amount, currency, next_due, start, end, signed_on, alignment,
+     proration) = values
+    fee_amount = Money(amount, currency)
+    if kind == FeeKind.RECURRING:
+        specs = calendar.recurring_charges(
+            cycle=cycle,
+            alignment=alignment,
+            proration=proration,
+            amount=fee_amount,
+            service_start=start,
+            service_end=end,
+            through=on,
+            since=next_due,
+        )
+        following = calendar.next_due_after(
+            cycle=cycle, alignment=alignment, service_start=start, service_end=end, after=on
+        )
+        return specs, following
+    due = signed_on if kind == FeeKind.SIGNING else start
+    if kind == FeeKind.SERVICE_START and end is not None and end < start:
+        return [], None  # terminated before service began: nothing to start
+    spec = calendar.ChargeSpec(
+        period_start=None, period_end=None, due_date=due, amount=fee_amount, prorated=False
+    )
+    return [spec], None
+
+
+def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
+    """Insert charges, skipping any that exist; return (amount, currency) of those
+    actually inserted."""
+    if not rows:
+        return []
+    ops = connection.ops
+    table = connection.ops.quote_name(Charge._meta.db_table)
+    columns = (
+        "contract_id", "fee_id", "kind", "period_start", "period_end", "due_date", "amount",
+        "amount_currency", "prorated", "status", "created_at", "updated_at",
+    )
+    now = ops.adapt_datetimefield_value(timezone.now())
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    inserted: list[tuple[Decimal, str]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH):
+            batch = rows[start : start + INSERT_BATCH]
+            params: list = []
+            for row in batch:
+                spec = row.spec
+                params += [
+                    row.contract_id,
+                    row.fee_id,
+                    row.kind,
+                    ops.adapt_datefield_value(spec.period_start),
+                    ops.adapt_datefield_value(spec.period_end),
+                    ops.adapt_datefield_value(spec.due_date),
+                    ops.adapt_decimalfield_value(spec.amount.amount, 14, 2),
+                    spec.amount.currency.code,
+                    spec.prorated,
+                    ChargeStatus.PENDING.value,
+                    now,
+                    now,
+                ]
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                + ", ".join([placeholder] * len(batch))
+                + " ON CONFLICT DO NOTHING RETURNING amount, amount_currency"
+            )
+            cursor.execute(sql, params)
+            inserted += [(Decimal(str(a)), c) for a, c in cursor.fetchall()]
+    return inserted
+
+
+def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
+    totals = BillingTotals()
+    rows: list[_Row] = []
+    bookmarks: list[Fee] = []
+    for values in fee_rows:
+        totals.fees_seen += 1
+        totals.contract_ids.add(values[1])
+        specs, following = _due_for_fee(values, on)
+        rows += [_Row(values[0], values[1], values[2], spec) for spec in specs]
+        bookmarks.append(Fee(id=values[0], next_due_date=following))
+    for amount, currency in _insert_charges(rows):
+        totals.charges_created += 1
+        totals.amounts[currency] += amount
+    if bookmarks:
+        Fee.objects.bulk_update(bookmarks, ["next_due_date"])
+    return totals
+
+
+def billing_run_chunk(*, on: dt.date, first_id: int, last_id: int) -> BillingTotals:
+    """Bill the fees with ids in [first_id, last_id] that are due on ``on``.
+
+    The fee rows are locked in id order, so a concurrent run waits for this chunk
+    and then, re-reading the bookmarks, finds nothing left to do.
+    """
+    with transaction.atomic():
+        fee_rows = list(
+            Fee.objects.select_for_update(of=("self",))
+            .filter(id__gte=first_id, id__lte=last_id, next_due_date__lte=on)
+            .order_by("id")
+            .values_list(*_FEE_COLUMNS)
+        )
+        return _bill_fee_rows(fee_rows, on)
+
+
+def billing_run_contract(*, contract: Contract, on: dt.date) -> BillingTotals:
+    """Bill one contract right away (after signing, a backdated contract catches up
+    and the signing fee is charged the same day, not at the next nightly run)."""
+    with transaction.atomic():
+        fee_rows = list(
+            Fee.objects.select_for_update(of=("self",))
+            .filter(contract=contract, next_due_date__lte=on)
+            .order_by("id")
+            .values_list(*_FEE_COLUMNS)
+        )
+        return _bill_fee_rows(fee_rows, on)
+
+
+def billing_chunks(*, on: dt.date, chunk_size: int | None = None) -> Iterator[tuple[int, int]]:
+    """Consecutive (first_id, last_id) ranges covering the fees due on ``on``,
+    each holding at most ``chunk_size`` of them."""
+    chunk_size = chunk_size or settings.BILLING_CHUNK_SIZE
+    last = 0
+    while True:
+        ids = list(
+            Fee.objects.filter(next_due_date__lte=on, id__gt=last)
+            .order_by("id")
+            .values_list("id", flat=True)[:chunk_size]
+        )
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        last = ids[-1]
+
+
+def billing_due_fee_count(*, on: dt.date) -> int:
+    return Fee.objects.filter(next_due_date__lte=on).count()
+
+
+def billing_run(
+    *,
+    on: dt.date,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int, BillingTotals], None] | None = None,
+) -> BillingRunResult:
+    """Create every charge due on or before ``on`` that does not exist yet.
+
+    Catches up after downtime on its own (a fee's bookmark stays at its oldest
+    missing charge), and may be repeated or run in two processes at once.
+    ``progress(done_fees, total_fees, totals)`` is called after each chunk.
+    """
+    started = time.monotonic()
+    result = BillingRunResult(on=on)
+    status = contracts_advance_status(on=on)
+    result.activated, result.ended = status["activated"], status["ended"]
+    total = billing_due_fee_count(on=on) if progress else 0
+    for first_id, last_id in billing_chunks(on=on, chunk_size=chunk_size):
+        result.add(billing_run_chunk(on=on, first_id=first_id, last_id=last_id))
+        result.chunks += 1
+        if progress:
+            progress(result.fees_seen, max(total, result.fees_seen), result)
+    result.seconds = time.monotonic() - started
+    logger.info(
+        "billing run for %s: %d contracts, %d charges created in %.1fs",
+        on,
+        result.contracts_seen,
+        result.charges_created,
+        result.seconds,
+    )
+    return result
+
+
+@transaction.atomic
+def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
+    """Bring a terminated contract's charges in line with its new last day.
+
+    Pending charges for periods that start after the end are cancelled; the pending
+    charge of the period the end date cuts is shortened and re-priced by the same
+    calendar the billing run uses; a service-start fee not yet begun is cancelled.
+    Charges already collected are left alone (refunds belong to collection).
+    """
+    end = contract.service_end
+    cancelled = recut = 0
+    fees = {fee.id: fee for fee in Fee.objects.select_for_update().filter(contract=contract)}
+    charges = Charge.objects.select_for_update().filter(
+        contract=contract, status=ChargeStatus.PENDING
+    )
+    for charge in charges:
+        fee = fees[charge.fee_id]
+        if charge.kind == FeeKind.SERVICE_START and end < contract.service_start:
+            charge.status = ChargeStatus.CANCELLED
+            charge.save(update_fields=["status", "updated_at"])
+            cancelled += 1
+        elif charge.period_start is not None and charge.period_start > end:
+            charge.status = ChargeStatus.CANCELLED
+            charge.save(update_fields=["status", "updated_at"])
+            cancelled += 1
+        elif charge.period_end is not None and charge.period_end > end:
+            (spec,) = calendar.recurring_charges(
+                cycle=fee.cycle,
+                alignment=contract.alignment,
+                proration=contract.proration,
+                amount=fee.amount,
+                service_start=contract.service_start,
+                service_end=end,
+                through=charge.period_start,
+                since=charge.period_start,
+            )
+            charge.period_end, charge.amount, charge.prorated = (
+                spec.period_end,
+                spec.amount,
+                spec.prorated,
+            )
+            charge.save(update_fields=["period_end", "amount", "prorated", "updated_at"])
+            recut += 1
+    for fee in fees.values():
+        if fee.next_due_date and fee.next_due_date > end and fee.kind != FeeKind.SIGNING:
+            fee.next_due_date = None
+            fee.save(update_fields=["next_due_date"])
+    return {"cancelled": cancelled, "recut": recut}

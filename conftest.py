@@ -1,0 +1,33 @@
+"""Test set-up shared by every app.
+
+Tests marked ``postgres`` prove things only PostgreSQL can (row locks, concurrent
+transactions, exact decimal sums). On SQLite they are skipped for a newcomer's
+quick run; under CI=true they fail instead, so CI cannot pass without them.
+"""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _require_postgres(request):
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        message = "needs PostgreSQL: set DATABASE_URL=postgres://... (as .ci/run does)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(settings):
+    """Assertions read English messages; the zh-hans catalogue has its own tests."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -1,0 +1,1 @@
+"""Primitives shared by every app (money, base models). Imports no app."""

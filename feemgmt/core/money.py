@@ -1,0 +1,110 @@
+"""The one place where money is quantized and rounded.
+
+Every amount that is stored, shown or summed passes through :func:`quantize`, so a
+currency's minor unit (fen for CNY, none for JPY) is applied in a single way:
+ROUND_HALF_UP, the rounding finance staff expect on an invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from babel.numbers import get_currency_precision
+from moneyed import Money
+
+__all__ = [
+    "Money",
+    "minor_digits",
+    "money",
+    "money_str",
+    "quantize",
+    "quantize_aggregate",
+    "split_largest_remainder",
+]
+
+
+@lru_cache(maxsize=64)
+def minor_digits(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (ISO 4217)."""
+    return get_currency_precision(str(currency))
+
+
+@lru_cache(maxsize=64)
+def _exponent(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_digits(currency))
+
+
+def quantize(value: Money | Decimal | int | str, currency: str | None = None) -> Money:
+    """Round an amount half-up to the minor unit of its currency."""
+    if isinstance(value, Money):
+        currency = currency or value.currency.code
+        amount = value.amount
+    else:
+        if currency is None:
+            raise ValueError("a currency is required to quantize a bare amount")
+        amount = Decimal(value)
+    currency = str(currency)
+    return Money(amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP), currency)
+
+
+def money(amount: Decimal | int | str, currency: str) -> Money:
+    """Build a quantized Money from an exact amount (never a float)."""
+    if isinstance(amount, float):
+        raise TypeError("money amounts must not be floats")
+    return quantize(Decimal(amount), currency)
+
+
+def quantize_aggregate(value, currency: str) -> Money:
+    """Quantize the result of a database aggregate.
+
+    SQLite keeps decimals as REAL, so ``Sum`` may come back as a float such as
+    9961336324.99003; its shortest repr is still the exact cent total for any sum
+    below 15 significant digits. PostgreSQL returns an exact Decimal.
+    """
+    if value is None:
+        value = Decimal(0)
+    elif isinstance(value, float):
+        value = Decimal(repr(value))
+    return quantize(Decimal(value), currency)
+
+
+def money_str(value: Money) -> str:
+    """The amount as integrators see it: a string with the currency's minor digits."""
+    return str(quantize(value).amount)
+
+
+def split_largest_remainder(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:
+    """Split ``total`` in proportion to ``weights`` so the parts add up exactly.
+
+    Each part is first rounded down to the minor unit; the units left over go, one
+    each, to the parts with the largest remainders (ties to the earliest part).
+    """
+    if not weights:
+        raise ValueError("at least one weight is needed")
+    weights = [Decimal(w) for w in weights]
+    if any(w < 0 for w in weights) or sum(weights) == 0:
+        raise ValueError("weights must be non-negative and not all zero")
+    total = quantize(total)
+    currency = total.currency.code
+    unit = _exponent(currency)
+    units_total = int(total.amount / unit)
+    weight_sum = sum(weights)
+    exact = [Decimal(units_total) * w / weight_sum for w in weights]
+    floors = [int(e.to_integral_value(rounding="ROUND_FLOOR")) for e in exact]
+    left = units_total - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [Money(Decimal(f) * unit, currency) for f in floors]
+
+
+def sum_money(values: Iterable[Money], currency: str) -> Money:
+    """Add amounts of one currency; refuses to mix currencies."""
+    result = Decimal(0)
+    for value in values:
+        if value.currency.code != currency:
+            raise ValueError(f"cannot add {value.currency.code} to a {currency} total")
+        result += value.amount
+    return quantize(result, currency)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages some tests need. Installs what is missing when it can (root with
+# apt-get); otherwise says which tests will skip. Never downloads anything else.
+set -euo pipefail
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v msgfmt >/dev/null || need+=(gettext)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Not installing ${need[*]} (needs root and apt-get): the tests using them will skip."
+fi
