@@ -93,29 +93,32 @@ class _Row:
     spec: calendar.ChargeSpec
 
 
-def _due_for_fee(values: tuple, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
+def _due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
     """The charges of one fee due on or before ``on`` that the bookmark says are
     still missing, and the fee's next bookmark."""
-    (_id, _cid, kind, cycle, amount, currency, next_due, start, end, signed_on, alignment,
-     proration) = values
-    fee_amount = Money(amount, currency)
-    if kind == FeeKind.RECURRING:
+    fee_amount = Money(row.amount, row.amount_currency)
+    start, end = row.contract__service_start, row.contract__service_end
+    if row.kind == FeeKind.RECURRING:
         specs = calendar.recurring_charges(
-            cycle=cycle,
-            alignment=alignment,
-            proration=proration,
+            cycle=row.cycle,
+            alignment=row.contract__alignment,
+            proration=row.contract__proration,
             amount=fee_amount,
             service_start=start,
             service_end=end,
             through=on,
-            since=next_due,
+            since=row.next_due_date,
         )
         following = calendar.next_due_after(
-            cycle=cycle, alignment=alignment, service_start=start, service_end=end, after=on
+            cycle=row.cycle,
+            alignment=row.contract__alignment,
+            service_start=start,
+            service_end=end,
+            after=on,
         )
         return specs, following
-    due = signed_on if kind == FeeKind.SIGNING else start
-    if kind == FeeKind.SERVICE_START and end is not None and end < start:
+    due = row.contract__signed_on if row.kind == FeeKind.SIGNING else start
+    if row.kind == FeeKind.SERVICE_START and end is not None and end < start:
         return [], None  # terminated before service began: nothing to start
     spec = calendar.ChargeSpec(
         period_start=None, period_end=None, due_date=due, amount=fee_amount, prorated=False
@@ -131,8 +134,18 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
     ops = connection.ops
     table = connection.ops.quote_name(Charge._meta.db_table)
     columns = (
-        "contract_id", "fee_id", "kind", "period_start", "period_end", "due_date", "amount",
-        "amount_currency", "prorated", "status", "created_at", "updated_at",
+        "contract_id",
+        "fee_id",
+        "kind",
+        "period_start",
+        "period_end",
+        "due_date",
+        "amount",
+        "amount_currency",
+        "prorated",
+        "status",
+        "created_at",
+        "updated_at",
     )
     now = ops.adapt_datetimefield_value(timezone.now())
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -171,12 +184,12 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
     totals = BillingTotals()
     rows: list[_Row] = []
     bookmarks: list[Fee] = []
-    for values in fee_rows:
+    for fee in fee_rows:
         totals.fees_seen += 1
-        totals.contract_ids.add(values[1])
-        specs, following = _due_for_fee(values, on)
-        rows += [_Row(values[0], values[1], values[2], spec) for spec in specs]
-        bookmarks.append(Fee(id=values[0], next_due_date=following))
+        totals.contract_ids.add(fee.contract_id)
+        specs, following = _due_for_fee(fee, on)
+        rows += [_Row(fee.id, fee.contract_id, fee.kind, spec) for spec in specs]
+        bookmarks.append(Fee(id=fee.id, next_due_date=following))
     for amount, currency in _insert_charges(rows):
         totals.charges_created += 1
         totals.amounts[currency] += amount
@@ -196,7 +209,7 @@ def billing_run_chunk(*, on: dt.date, first_id: int, last_id: int) -> BillingTot
             Fee.objects.select_for_update(of=("self",))
             .filter(id__gte=first_id, id__lte=last_id, next_due_date__lte=on)
             .order_by("id")
-            .values_list(*_FEE_COLUMNS)
+            .values_list(*_FEE_COLUMNS, named=True)
         )
         return _bill_fee_rows(fee_rows, on)
 
@@ -209,7 +222,7 @@ def billing_run_contract(*, contract: Contract, on: dt.date) -> BillingTotals:
             Fee.objects.select_for_update(of=("self",))
             .filter(contract=contract, next_due_date__lte=on)
             .order_by("id")
-            .values_list(*_FEE_COLUMNS)
+            .values_list(*_FEE_COLUMNS, named=True)
         )
         return _bill_fee_rows(fee_rows, on)
 
@@ -285,11 +298,9 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
     )
     for charge in charges:
         fee = fees[charge.fee_id]
-        if charge.kind == FeeKind.SERVICE_START and end < contract.service_start:
-            charge.status = ChargeStatus.CANCELLED
-            charge.save(update_fields=["status", "updated_at"])
-            cancelled += 1
-        elif charge.period_start is not None and charge.period_start > end:
+        never_started = charge.kind == FeeKind.SERVICE_START and end < contract.service_start
+        after_end = charge.period_start is not None and charge.period_start > end
+        if never_started or after_end:
             charge.status = ChargeStatus.CANCELLED
             charge.save(update_fields=["status", "updated_at"])
             cancelled += 1

@@ -64,7 +64,10 @@ class Contract(TimeStampedModel):
         Customer, on_delete=models.PROTECT, related_name="contracts", verbose_name=_("customer")
     )
     currency = models.CharField(
-        _("currency"), max_length=3, default=settings.DEFAULT_CURRENCY, validators=[validate_currency]
+        _("currency"),
+        max_length=3,
+        default=settings.DEFAULT_CURRENCY,
+        validators=[validate_currency],
     )
     service_start = models.DateField(_("service start"))
     service_end = models.DateField(

@@ -87,9 +87,7 @@ def _clean_fee(fee: FeeInput, currency: str) -> tuple[dict, dict[str, list[str]]
             values["amount"] = money(amount, currency)
     if fee.kind == FeeKind.RECURRING:
         if fee.cycle not in Cycle.values:
-            errors["cycle"] = [
-                _("A recurring fee needs a cycle: %s.") % ", ".join(Cycle.values)
-            ]
+            errors["cycle"] = [_("A recurring fee needs a cycle: %s.") % ", ".join(Cycle.values)]
     elif fee.cycle:
         errors["cycle"] = [_("Only recurring fees have a cycle.")]
     if fee.kind == FeeKind.SIGNING:
@@ -221,9 +219,7 @@ def contract_update(
     if fees is not None:
         built = _build_fees(contract, fees)
     elif "currency" in fields and contract.fees.exclude(amount_currency=contract.currency):
-        raise BusinessError(
-            {"currency": [_("Give the fees again in the new currency.")]}
-        )
+        raise BusinessError({"currency": [_("Give the fees again in the new currency.")]})
     _save_unique(contract, {"number": _("A contract with this number already exists.")})
     if fees is not None:
         contract.fees.all().delete()
@@ -249,9 +245,7 @@ def contract_sign(*, contract: Contract, signed_on: dt.date) -> Contract:
     if signed_on > today:
         raise BusinessError({"signed_on": [_("A contract cannot be signed in the future.")]})
     if contract.service_end and signed_on > contract.service_end:
-        raise BusinessError(
-            {"signed_on": [_("The signing date is after the end of service.")]}
-        )
+        raise BusinessError({"signed_on": [_("The signing date is after the end of service.")]})
     fees = list(contract.fees.all())
     if not fees:
         raise BusinessError({"fees": [_("A contract needs at least one fee.")]})
@@ -275,9 +269,7 @@ def contract_terminate(*, contract: Contract, end_date: dt.date) -> Contract:
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_transition(contract.status, ContractStatus.TERMINATED)
     if end_date < contract.signed_on:
-        raise BusinessError(
-            {"end_date": [_("The end date must not be before the signing date.")]}
-        )
+        raise BusinessError({"end_date": [_("The end date must not be before the signing date.")]})
     if contract.service_end and end_date > contract.service_end:
         raise BusinessError(
             {
@@ -303,7 +295,7 @@ def contracts_advance_status(*, on: dt.date) -> dict[str, int]:
     ended = Contract.objects.filter(
         status__in=[ContractStatus.SIGNED, ContractStatus.ACTIVE], service_end__lt=on
     ).update(status=ContractStatus.ENDED, updated_at=now)
-    activated = Contract.objects.filter(
-        status=ContractStatus.SIGNED, service_start__lte=on
-    ).update(status=ContractStatus.ACTIVE, updated_at=now)
+    activated = Contract.objects.filter(status=ContractStatus.SIGNED, service_start__lte=on).update(
+        status=ContractStatus.ACTIVE, updated_at=now
+    )
     return {"activated": activated, "ended": ended}

@@ -45,9 +45,7 @@ def run_together(*calls):
 
 def duplicates():
     return list(
-        Charge.objects.values("fee_id", "period_start")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
+        Charge.objects.values("fee_id", "period_start").annotate(n=Count("id")).filter(n__gt=1)
     )
 
 

@@ -61,12 +61,20 @@ def test_run_creates_charges_due_on_or_before_the_date_and_nothing_later():
     assert result.totals()["CNY"].amount == Decimal("2500.00")  # 800 + 3100 × 17/31
     assert charges(contract) == [
         ("service_start", None, None, dt.date(2026, 1, 15), Decimal("800.00")),
-        ("recurring", dt.date(2026, 1, 15), dt.date(2026, 1, 31), dt.date(2026, 1, 15),
-         Decimal("1700.00")),
+        (
+            "recurring",
+            dt.date(2026, 1, 15),
+            dt.date(2026, 1, 31),
+            dt.date(2026, 1, 15),
+            Decimal("1700.00"),
+        ),
     ]
     billing_run(on=dt.date(2026, 2, 1))
     assert charges(contract)[-1] == (
-        "recurring", dt.date(2026, 2, 1), dt.date(2026, 2, 28), dt.date(2026, 2, 1),
+        "recurring",
+        dt.date(2026, 2, 1),
+        dt.date(2026, 2, 28),
+        dt.date(2026, 2, 1),
         Decimal("3100.00"),
     )
 
@@ -93,7 +101,10 @@ def test_catch_up_after_downtime_fills_every_missed_period():
     result = billing_run(on=dt.date(2026, 12, 1))
     assert result.charges_created == 4
     assert [c[1] for c in charges(contract)] == [
-        dt.date(2026, 1, 1), dt.date(2026, 4, 1), dt.date(2026, 7, 1), dt.date(2026, 10, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 4, 1),
+        dt.date(2026, 7, 1),
+        dt.date(2026, 10, 1),
     ]
     assert {c[4] for c in charges(contract)} == {Decimal("9000.00")}
 
