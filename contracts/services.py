@@ -103,14 +103,16 @@ def _clean_fee(fee: FeeInput, currency: str) -> tuple[dict, dict[str, list[str]]
 def _build_fees(contract: Contract, fees: Sequence[FeeInput]) -> list[Fee]:
     if not fees:
         raise BusinessError({"fees": [_("A contract needs at least one fee.")]})
-    built, all_errors = [], []
-    for fee in fees:
+    built, errors_by_index = [], {}
+    for index, fee in enumerate(fees):
         values, errors = _clean_fee(fee, contract.currency)
-        all_errors.append(errors)
-        if not errors:
+        if errors:
+            # keyed by position, the shape DRF gives a nested list's errors
+            errors_by_index[str(index)] = errors
+        else:
             built.append(Fee(contract=contract, **values))
-    if any(all_errors):
-        raise BusinessError({"fees": all_errors})
+    if errors_by_index:
+        raise BusinessError({"fees": errors_by_index})
     return built
 
 

@@ -87,8 +87,8 @@ class TestFees:
     def test_bad_fee_is_refused_with_its_field(self, fee, field):
         with pytest.raises(BusinessError) as err:
             make_contract(fees=[monthly(), fee])
-        assert err.value.detail["fees"][0] == {}
-        assert field in err.value.detail["fees"][1]
+        assert list(err.value.detail["fees"]) == ["1"]
+        assert field in err.value.detail["fees"]["1"]
         assert not Contract.objects.exists()
 
     def test_jpy_has_no_minor_unit(self):

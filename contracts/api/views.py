@@ -1,0 +1,179 @@
+"""Customer and contract endpoints.
+
+Views stay thin: a write serializer checks the shape of the request, the view
+passes the result to a service by keyword, and renders what the service returns.
+Rules (unique numbers, fee combinations, draft-only edits, the contract state
+machine) live in ``contracts.services``; their ``BusinessError`` becomes a 400 (or
+409 for a refused status change) in ``feemgmt.api.errors``.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from contracts import selectors, services
+from feemgmt.api.permissions import IsStaffWithModelPermissions
+
+from .serializers import (
+    ContractSerializer,
+    ContractSignSerializer,
+    ContractTerminateSerializer,
+    ContractWriteSerializer,
+    CustomerSerializer,
+    CustomerWriteSerializer,
+    fee_inputs,
+)
+
+RULE_REFUSED = OpenApiResponse(
+    description=_("Invalid input, or a business rule refused it: a message per field.")
+)
+TRANSITION_REFUSED = OpenApiResponse(
+    description=_("The contract's current status does not allow this change.")
+)
+
+
+class CanChangeContract(IsStaffWithModelPermissions):
+    """Signing and terminating change a contract: they need ``change_contract``,
+    not the ``add_contract`` a plain POST would ask for."""
+
+    perms_map = {
+        **IsStaffWithModelPermissions.perms_map,
+        "POST": ["%(app_label)s.change_%(model_name)s"],
+    }
+
+
+def _validated(serializer_class, request, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List customers")),
+    retrieve=extend_schema(summary=_("Get a customer")),
+    create=extend_schema(
+        summary=_("Create a customer"),
+        request=CustomerWriteSerializer,
+        responses={201: CustomerSerializer, 400: RULE_REFUSED},
+    ),
+    update=extend_schema(
+        summary=_("Replace a customer's details"),
+        request=CustomerWriteSerializer,
+        responses={200: CustomerSerializer, 400: RULE_REFUSED},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some of a customer's details"),
+        request=CustomerWriteSerializer,
+        responses={200: CustomerSerializer, 400: RULE_REFUSED},
+    ),
+)
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Customers are never deleted through the API: their contracts and charges
+    refer to them."""
+
+    serializer_class = CustomerSerializer
+    filterset_fields = ["code", "credit_code"]
+
+    def get_queryset(self):
+        return selectors.customer_list()
+
+    def create(self, request, *args, **kwargs):
+        customer = services.customer_create(**_validated(CustomerWriteSerializer, request))
+        return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        customer = self.get_object()
+        data = _validated(CustomerWriteSerializer, request, partial=partial)
+        customer = services.customer_update(customer=customer, **data)
+        return Response(CustomerSerializer(customer).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("List contracts")),
+    retrieve=extend_schema(summary=_("Get a contract with its fees")),
+    create=extend_schema(
+        summary=_("Create a draft contract with its fees"),
+        request=ContractWriteSerializer,
+        responses={201: ContractSerializer, 400: RULE_REFUSED},
+    ),
+    update=extend_schema(
+        summary=_("Replace a draft contract's terms and fees"),
+        request=ContractWriteSerializer,
+        responses={200: ContractSerializer, 400: RULE_REFUSED},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change some terms of a draft contract"),
+        description=_(
+            "Only draft contracts can be edited. When `fees` is given it replaces all of "
+            "the contract's fees."
+        ),
+        request=ContractWriteSerializer,
+        responses={200: ContractSerializer, 400: RULE_REFUSED},
+    ),
+)
+class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Contracts are created as drafts, edited while draft, then signed (which
+    freezes their fees and bills what is due) and possibly terminated early."""
+
+    serializer_class = ContractSerializer
+    filterset_fields = ["customer", "status", "number"]
+
+    def get_queryset(self):
+        return selectors.contract_list()
+
+    def create(self, request, *args, **kwargs):
+        data = _validated(ContractWriteSerializer, request)
+        data["fees"] = fee_inputs(data["fees"])
+        contract = services.contract_create(**data)
+        return Response(ContractSerializer(contract).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        contract = self.get_object()
+        data = _validated(ContractWriteSerializer, request, partial=partial)
+        if "fees" in data:
+            data["fees"] = fee_inputs(data["fees"])
+        contract = services.contract_update(contract=contract, **data)
+        return Response(ContractSerializer(contract).data)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        summary=_("Sign a draft contract"),
+        description=_(
+            "Freezes the fees and bills what is already due: the signing fee at once, and "
+            "recurring and service-start fees from the service start. The contract becomes "
+            "`active` when its service has begun, `signed` otherwise."
+        ),
+        request=ContractSignSerializer,
+        responses={200: ContractSerializer, 400: RULE_REFUSED, 409: TRANSITION_REFUSED},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanChangeContract])
+    def sign(self, request, pk=None):
+        contract = self.get_object()
+        data = _validated(ContractSignSerializer, request)
+        contract = services.contract_sign(contract=contract, **data)
+        return Response(ContractSerializer(contract).data)
+
+    @extend_schema(
+        summary=_("Terminate a contract early"),
+        description=_(
+            "`end_date` becomes the last day of service: later charges are cancelled and "
+            "the period it cuts is re-priced as the contract's proration says."
+        ),
+        request=ContractTerminateSerializer,
+        responses={200: ContractSerializer, 400: RULE_REFUSED, 409: TRANSITION_REFUSED},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanChangeContract])
+    def terminate(self, request, pk=None):
+        contract = self.get_object()
+        data = _validated(ContractTerminateSerializer, request)
+        contract = services.contract_terminate(contract=contract, **data)
+        return Response(ContractSerializer(contract).data)
