@@ -1,7 +1,20 @@
-"""Look of the admin (django-unfold): titles, navigation, colours."""
+"""Look of the admin (django-unfold): titles, navigation, colours.
 
-from django.urls import reverse_lazy
+Imported by settings, so it imports no app: links are lazy, and permission
+callbacks are given as import paths resolved per request.
+"""
+
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+
+def charges_active(request) -> bool:
+    """The run-billing page lives under the charges' URLs; light only its own link."""
+    path = request.path
+    return path.startswith(reverse("admin:billing_charge_changelist")) and path != reverse(
+        "admin:billing_run"
+    )
+
 
 UNFOLD = {
     "SITE_TITLE": _("Fee management"),
@@ -35,16 +48,50 @@ UNFOLD = {
                         "title": _("Charges"),
                         "icon": "receipt_long",
                         "link": reverse_lazy("admin:billing_charge_changelist"),
+                        "active": "feemgmt.admin_site.charges_active",
                     },
                     {
                         "title": _("Run billing for a date"),
                         "icon": "play_circle",
                         "link": reverse_lazy("admin:billing_run"),
+                        "permission": "billing.admin.can_run_billing",
                     },
+                ],
+            },
+            {
+                "title": _("Scheduling"),
+                "items": [
                     {
                         "title": _("Scheduled tasks"),
                         "icon": "schedule",
                         "link": reverse_lazy("admin:django_celery_beat_periodictask_changelist"),
+                    },
+                    {
+                        "title": _("Crontab schedules"),
+                        "icon": "event_repeat",
+                        "link": reverse_lazy("admin:django_celery_beat_crontabschedule_changelist"),
+                    },
+                    {
+                        "title": _("Interval schedules"),
+                        "icon": "timer",
+                        "link": reverse_lazy(
+                            "admin:django_celery_beat_intervalschedule_changelist"
+                        ),
+                    },
+                ],
+            },
+            {
+                "title": _("Users and access"),
+                "items": [
+                    {
+                        "title": _("Users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                    },
+                    {
+                        "title": _("Groups"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
                     },
                 ],
             },

@@ -1,0 +1,507 @@
+"""Admin for customers and contracts.
+
+Every write goes through contracts.services: the forms here only parse input.
+When a service refuses (BusinessError), the change form is shown again with the
+service's messages on the fields they concern, as if form validation had found
+them (see ServiceFormAdminMixin). A contract is editable only while it is a draft;
+after signing, it and its fees are read-only here and change through actions.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.forms.formsets import DELETION_FIELD_NAME
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.widgets import (
+    UnfoldAdminDecimalFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminSingleDateWidget,
+)
+
+from feemgmt.core.exceptions import BusinessError
+
+from .choices import FeeKind
+from .models import Contract, Customer, Fee
+from .services import (
+    FeeInput,
+    contract_create,
+    contract_sign,
+    contract_terminate,
+    contract_update,
+    customer_create,
+    customer_update,
+)
+
+CUSTOMER_FIELDS = ("code", "name", "email", "currency", "credit_code")
+CONTRACT_FIELDS = (
+    "number",
+    "customer",
+    "currency",
+    "payment_method",
+    "service_start",
+    "service_end",
+    "alignment",
+    "proration",
+)
+CONTRACT_STATE_FIELDS = ("status", "signed_on", "terminated_at")
+
+# Set on the request when a service refused the first pass of a change form.
+_REFUSAL_ATTR = "_admin_service_refusal"
+
+
+class ServiceRefused(Exception):
+    """Raised from a save hook when a service refuses, to abandon (and roll back)
+    the change-form request and render the form again with the error."""
+
+    def __init__(self, error: BusinessError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _as_messages(value) -> list[str]:
+    return BusinessError(value).messages()
+
+
+def add_business_error(form: forms.Form, error: BusinessError, *, skip=()) -> None:
+    """Put a service's error on the form: per field where the form has that field,
+    otherwise at the top of the form."""
+    if not isinstance(error.detail, dict):
+        form.add_error(None, error.messages())
+        return
+    for key, value in error.detail.items():
+        if key in skip:
+            continue
+        form.add_error(key if key in form.fields else None, _as_messages(value))
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose instance is written by a service, not by ``save()``.
+
+    ``service_error`` is set (on a subclass made per request) when the service
+    refused the same input: clean() then reports it like any validation error.
+    """
+
+    service_error: BusinessError | None = None
+    error_keys_elsewhere: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "currency" in self.fields:
+            # A free-text column validated against settings.CURRENCIES: offer those.
+            self.fields["currency"].widget = UnfoldAdminSelectWidget(
+                choices=settings.CURRENCY_CHOICES
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.service_error is not None:
+            add_business_error(self, self.service_error, skip=self.error_keys_elsewhere)
+        return cleaned_data
+
+
+class ServiceFormAdminMixin:
+    """Change form in two passes when the service refuses.
+
+    The first pass validates the form and calls the service from the save hooks.
+    If the service raises BusinessError, the whole request is rolled back (Django
+    runs the change form in one transaction) and the form is validated again with
+    the error attached, so the page comes back with the messages in place and
+    nothing written.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            setattr(request, _REFUSAL_ATTR, refused.error)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The error named nothing this form shows: say it as a message.
+            self.message_user(request, " ".join(refused.error.messages()), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        error = getattr(request, _REFUSAL_ATTR, None)
+        if error is None:
+            return form_class
+        return type(form_class.__name__, (form_class,), {"service_error": error})
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        for formset in formsets:
+            # The service, not formset.save(), wrote the inline rows.
+            for name in ("new_objects", "changed_objects", "deleted_objects"):
+                if not hasattr(formset, name):
+                    setattr(formset, name, [])
+        return super().construct_change_message(request, form, formsets, add)
+
+    @staticmethod
+    def _copy_saved(target, saved) -> None:
+        """Make the admin's instance the row the service wrote (the admin logs and
+        redirects with the object it built from the form)."""
+        for field in saved._meta.concrete_fields:
+            setattr(target, field.attname, getattr(saved, field.attname))
+        target._state.adding = False
+        target._state.db = saved._state.db
+
+
+# --- Customers ---------------------------------------------------------------
+
+
+class CustomerForm(ServiceModelForm):
+    class Meta:
+        model = Customer
+        fields = CUSTOMER_FIELDS
+
+
+@admin.register(Customer)
+class CustomerAdmin(ServiceFormAdminMixin, ModelAdmin):
+    form = CustomerForm
+    list_display = ("code", "name", "email", "currency", "credit_code", "contract_count")
+    list_filter = ("currency",)
+    search_fields = ("code", "name", "credit_code", "email")
+    fields = CUSTOMER_FIELDS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_contract_count=Count("contracts"))
+
+    @admin.display(description=_("contracts"), ordering="_contract_count")
+    def contract_count(self, obj: Customer) -> int:
+        return obj._contract_count
+
+    def has_delete_permission(self, request, obj=None):
+        # No service deletes customers; their contracts and charges keep them anyway.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        values = {name: form.cleaned_data[name] for name in CUSTOMER_FIELDS}
+        try:
+            saved = customer_update(customer=obj, **values) if change else customer_create(**values)
+        except BusinessError as exc:
+            raise ServiceRefused(exc) from exc
+        self._copy_saved(obj, saved)
+
+
+# --- Contracts and their fees ----------------------------------------------------
+
+
+class FeeForm(forms.ModelForm):
+    """One fee row. The amount is a plain decimal: a fee is always in its
+    contract's currency, which the service applies."""
+
+    amount = forms.DecimalField(label=_("amount"), widget=UnfoldAdminDecimalFieldWidget)
+
+    class Meta:
+        model = Fee
+        fields = ("kind", "amount", "cycle", "treatment")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Start a new row blank, so a row left untouched is not taken for a fee.
+        self.fields["kind"].choices = [("", _("Select value")), *FeeKind.choices]
+        if self.instance.pk is not None:
+            self.initial["amount"] = self.instance.amount.amount
+
+    def _post_clean(self):
+        # The fee rules (cycle only for recurring fees, treatment only for signing
+        # fees, a positive amount in the currency's minor unit) belong to
+        # contracts.services, which reports each on its field; model validation
+        # here would only repeat them as generic "constraint violated" messages.
+        pass
+
+
+class FeeFormSet(BaseInlineFormSet):
+    """The fee rows of a draft; read into FeeInput values for the service."""
+
+    service_error: BusinessError | None = None
+
+    def fee_forms(self) -> list[forms.Form]:
+        """The rows that make up the fee list, in order (filled in, not deleted)."""
+        return [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get(DELETION_FIELD_NAME, False)
+        ]
+
+    def fee_inputs(self) -> list[FeeInput]:
+        return [
+            FeeInput(
+                kind=form.cleaned_data["kind"],
+                amount=form.cleaned_data["amount"],
+                cycle=form.cleaned_data.get("cycle") or "",
+                treatment=form.cleaned_data.get("treatment") or "",
+            )
+            for form in self.fee_forms()
+        ]
+
+    def clean(self):
+        super().clean()
+        detail = getattr(self.service_error, "detail", None)
+        if not isinstance(detail, dict) or "fees" not in detail:
+            return
+        errors = detail["fees"]
+        # Per-fee errors come by position among the fees given to the service
+        # (a list, or a mapping of "index" -> errors); anything else is about the
+        # fee list as a whole.
+        if isinstance(errors, dict):
+            per_fee = errors
+        elif isinstance(errors, list) and all(isinstance(item, dict) for item in errors):
+            per_fee = dict(enumerate(errors))
+        else:
+            raise ValidationError(_as_messages(errors))
+        forms_given = self.fee_forms()
+        unplaced = []
+        for index, form_errors in per_fee.items():
+            position = int(index) if str(index).isdigit() else None
+            if position is None or position >= len(forms_given):
+                unplaced.append(form_errors)
+                continue
+            form = forms_given[position]
+            if not isinstance(form_errors, dict):
+                form.add_error(None, _as_messages(form_errors))
+                continue
+            for field, value in form_errors.items():
+                form.add_error(field if field in form.fields else None, _as_messages(value))
+        if unplaced:
+            raise ValidationError(_as_messages(unplaced))
+
+
+class FeeInline(TabularInline):
+    model = Fee
+    form = FeeForm
+    formset = FeeFormSet
+    fields = ("kind", "amount", "cycle", "treatment", "next_due_date")
+    readonly_fields = ("next_due_date",)
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset_class = super().get_formset(request, obj, **kwargs)
+        error = getattr(request, _REFUSAL_ATTR, None)
+        if error is None:
+            return formset_class
+        return type(formset_class.__name__, (formset_class,), {"service_error": error})
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    # Fees are part of their contract: whoever may write the contract (a draft)
+    # may write its fees, and whoever may see it sees them.
+
+    @staticmethod
+    def _contract_perm(request, action: str) -> bool:
+        opts = Contract._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+    def _may_write(self, request, obj) -> bool:
+        if obj is not None and not obj.is_draft:
+            return False
+        return self._contract_perm(request, "add" if obj is None else "change")
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_write(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return self._contract_perm(request, "view") or self._contract_perm(request, "change")
+
+
+class ContractForm(ServiceModelForm):
+    error_keys_elsewhere = ("fees",)
+
+    class Meta:
+        model = Contract
+        fields = CONTRACT_FIELDS
+
+
+class ActionDateForm(forms.Form):
+    """The date a contract action applies on (today in the billing time zone by default)."""
+
+    on = forms.DateField(label=_("date"), widget=UnfoldAdminSingleDateWidget)
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label is not None:
+            self.fields["on"].label = capfirst(label)
+        self.fields["on"].initial = timezone.localdate
+
+
+@admin.register(Contract)
+class ContractAdmin(ServiceFormAdminMixin, ModelAdmin):
+    form = ContractForm
+    inlines = (FeeInline,)
+    list_display = (
+        "number",
+        "customer",
+        "status",
+        "service_start",
+        "service_end",
+        "payment_method",
+        "alignment",
+    )
+    list_filter = (
+        "status",
+        "alignment",
+        "payment_method",
+        "proration",
+        ("service_start", RangeDateFilter),
+    )
+    list_filter_submit = True
+    search_fields = ("number", "customer__code", "customer__name")
+    list_select_related = ("customer",)
+    autocomplete_fields = ("customer",)
+    actions = ("sign_contracts", "terminate_contracts")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ("number", "customer", "currency", "payment_method")}),
+            (
+                _("Service"),
+                {"fields": ("service_start", "service_end", "alignment", "proration")},
+            ),
+        ]
+        if obj is not None:
+            fieldsets.append((_("Status"), {"fields": CONTRACT_STATE_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_draft:
+            return CONTRACT_FIELDS + CONTRACT_STATE_FIELDS
+        return CONTRACT_STATE_FIELDS
+
+    def has_change_permission(self, request, obj=None):
+        # Signed terms are frozen: a signed contract is shown read-only, and a POST
+        # to its change form is refused (403). Changes go through the actions.
+        if obj is not None and not obj.is_draft:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # No service deletes contracts; signed ones carry charges and history.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Nothing yet: a contract and its fees are written by one service call,
+        in save_related(), once the fee rows are valid too."""
+
+    def save_related(self, request, form, formsets, change):
+        fee_formset = next((fs for fs in formsets if isinstance(fs, FeeFormSet)), None)
+        values = {name: form.cleaned_data[name] for name in CONTRACT_FIELDS}
+        if fee_formset is None:
+            give_fees, fee_inputs, old_fees = not change, [], []
+        else:
+            give_fees = not change or fee_formset.has_changed() or "currency" in form.changed_data
+            fee_inputs = fee_formset.fee_inputs()
+            old_fees = [f.instance for f in fee_formset.initial_forms]
+        try:
+            if change:
+                saved = contract_update(
+                    contract=form.instance, fees=fee_inputs if give_fees else None, **values
+                )
+            else:
+                saved = contract_create(fees=fee_inputs, **values)
+        except BusinessError as exc:
+            raise ServiceRefused(exc) from exc
+        self._copy_saved(form.instance, saved)
+        if fee_formset is not None:
+            fee_formset.new_objects = list(saved.fees.all()) if give_fees else []
+            fee_formset.deleted_objects = old_fees if give_fees else []
+            fee_formset.changed_objects = []
+
+    # --- actions --------------------------------------------------------------
+
+    @admin.action(description=_("Sign selected contracts"), permissions=["change"])
+    def sign_contracts(self, request, queryset):
+        return self._dated_action(
+            request,
+            queryset,
+            action="sign_contracts",
+            title=_("Sign contracts"),
+            label=_("signed on"),
+            help_text=_("The fees become due from this date; the signing fee is charged on it."),
+            apply=lambda contract, on: contract_sign(contract=contract, signed_on=on),
+            done_message=lambda n: ngettext(
+                "%(count)d contract signed.", "%(count)d contracts signed.", n
+            ),
+        )
+
+    @admin.action(description=_("Terminate selected contracts"), permissions=["change"])
+    def terminate_contracts(self, request, queryset):
+        return self._dated_action(
+            request,
+            queryset,
+            action="terminate_contracts",
+            title=_("Terminate contracts"),
+            label=_("last day of service"),
+            help_text=_(
+                "Nothing is charged for days after this date; the period it cuts is prorated."
+            ),
+            apply=lambda contract, on: contract_terminate(contract=contract, end_date=on),
+            done_message=lambda n: ngettext(
+                "%(count)d contract terminated.", "%(count)d contracts terminated.", n
+            ),
+        )
+
+    def _dated_action(
+        self, request, queryset, *, action, title, label, help_text, apply, done_message
+    ):
+        """Ask for a date on an intermediate page, then apply the service to each
+        selected contract (each in its own transaction) and report by message."""
+        queryset = queryset.select_related("customer").order_by("number")
+        if "apply" in request.POST:
+            form = ActionDateForm(request.POST, label=label)
+            if form.is_valid():
+                on = form.cleaned_data["on"]
+                done = 0
+                for contract in queryset:
+                    try:
+                        apply(contract, on)
+                    except BusinessError as exc:
+                        self.message_user(
+                            request,
+                            _("%(number)s: %(reason)s")
+                            % {"number": contract.number, "reason": " ".join(exc.messages())},
+                            messages.ERROR,
+                        )
+                    else:
+                        done += 1
+                if done:
+                    self.message_user(
+                        request, done_message(done) % {"count": done}, messages.SUCCESS
+                    )
+                return None
+        else:
+            form = ActionDateForm(label=label)
+        form.fields["on"].help_text = help_text
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.opts,
+            "form": form,
+            "queryset": queryset,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/contracts/contract/date_action.html", context)
