@@ -8,8 +8,9 @@ from .services import billing_run_contract, charges_cut_at_termination
 
 
 @receiver(contract_signed, dispatch_uid="billing.contract_signed")
-def bill_signed_contract(sender, contract, on, **kwargs):
-    billing_run_contract(contract=contract, on=on)
+def bill_signed_contract(sender, contract, on, bill_now=True, **kwargs):
+    if bill_now:
+        billing_run_contract(contract=contract, on=on)
 
 
 @receiver(contract_terminated, dispatch_uid="billing.contract_terminated")

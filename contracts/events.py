@@ -7,7 +7,7 @@ transaction, so a receiver's writes commit or roll back with the contract's.
 
 from django.dispatch import Signal
 
-# contract: Contract, on: date (the day the contract was signed)
+# contract: Contract, on: date (today), bill_now: bool (bill what is due at once)
 contract_signed = Signal()
 # contract: Contract (service_end already set to the termination end date)
 contract_terminated = Signal()

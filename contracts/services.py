@@ -238,9 +238,14 @@ def _first_due(fee: Fee, contract: Contract) -> dt.date | None:
 
 
 @transaction.atomic
-def contract_sign(*, contract: Contract, signed_on: dt.date) -> Contract:
+def contract_sign(*, contract: Contract, signed_on: dt.date, bill_now: bool = True) -> Contract:
     """Sign a draft: its fees are frozen and become due (the signing fee on the
-    signing day, the others from service start)."""
+    signing day, the others from service start).
+
+    By default whatever is already due is billed at once, so the signing fee shows
+    the same day. Loading a book of existing contracts (an import, the demo) passes
+    ``bill_now=False`` and leaves it to the billing run, which catches up in bulk.
+    """
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_transition(contract.status, ContractStatus.SIGNED)
     today = timezone.localdate()
@@ -259,7 +264,7 @@ def contract_sign(*, contract: Contract, signed_on: dt.date) -> Contract:
     for fee in fees:
         fee.next_due_date = _first_due(fee, contract)
     Fee.objects.bulk_update(fees, ["next_due_date"])
-    events.contract_signed.send(sender=Contract, contract=contract, on=today)
+    events.contract_signed.send(sender=Contract, contract=contract, on=today, bill_now=bill_now)
     return contract
 
 
