@@ -37,3 +37,14 @@ def _english_messages(settings):
 def _fast_password_hashing(settings):
     """Real hashing costs ~0.4 s a user; tests only need passwords to match."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api(django_user_model):
+    """An API client logged in as a superuser."""
+    from rest_framework.test import APIClient
+
+    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
+    client = APIClient()
+    client.force_login(admin)
+    return client

@@ -1,10 +1,8 @@
 """/api/v1/charges/: the charges the billing run created, read-only and filterable."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,11 +14,11 @@ from billing.models import Charge
 from billing.services import billing_run
 from contracts.services import FeeInput
 from contracts.tests.factories import CustomerFactory, make_contract
+from tests.clock import at
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/charges/"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHARGE_KEYS = {
     "id",
     "contract",
@@ -33,20 +31,6 @@ CHARGE_KEYS = {
     "currency",
     "status",
 }
-
-
-def at(day: dt.date):
-    """Travel to noon of ``day`` in the billing time zone."""
-    return time_machine.travel(dt.datetime.combine(day, dt.time(12), SHANGHAI), tick=False)
-
-
-@pytest.fixture
-def api(django_user_model):
-    # No password: hashing one costs more than the test.
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", None)
-    client = APIClient()
-    client.force_login(admin)
-    return client
 
 
 def signed(*, start, on, fees, **kwargs):

@@ -3,10 +3,8 @@ nothing early, nothing after the end, catch-up after downtime."""
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
@@ -15,14 +13,9 @@ from billing.services import billing_run
 from contracts.models import Contract, Fee
 from contracts.services import FeeInput, contract_terminate
 from contracts.tests.factories import make_contract, monthly
+from tests.clock import at
 
 pytestmark = pytest.mark.django_db
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(day: dt.date):
-    return time_machine.travel(dt.datetime.combine(day, dt.time(9), SHANGHAI), tick=False)
 
 
 def charges(contract):

@@ -1,10 +1,8 @@
 """/api/v1/contracts/: drafts with nested fees, edits while draft, sign and terminate."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,26 +12,12 @@ from billing.models import Charge
 from contracts.models import Contract, Fee
 from contracts.services import FeeInput
 from contracts.tests.factories import CustomerFactory, make_contract
+from tests.clock import at
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/contracts/"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 3, 10)
-
-
-def at(day: dt.date):
-    """Travel to noon of ``day`` in the billing time zone."""
-    return time_machine.travel(dt.datetime.combine(day, dt.time(12), SHANGHAI), tick=False)
-
-
-@pytest.fixture
-def api(django_user_model):
-    # No password: hashing one costs more than the test.
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", None)
-    client = APIClient()
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture

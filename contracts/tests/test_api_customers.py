@@ -15,15 +15,6 @@ VALID_CREDIT_CODE = "91110000600037341L"
 INVALID_CREDIT_CODE = "91110000600037341M"  # check character changed
 
 
-@pytest.fixture
-def api(django_user_model):
-    # No password: hashing one costs more than the test.
-    admin = django_user_model.objects.create_superuser("admin", "admin@example.com", None)
-    client = APIClient()
-    client.force_login(admin)
-    return client
-
-
 def staff_with(django_user_model, *codenames, username="clerk"):
     user = django_user_model.objects.create_user(username=username, is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
