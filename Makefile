@@ -31,7 +31,7 @@ run: $(STAMP)
 	@echo "Admin:    http://127.0.0.1:8000/admin/   (logins above)"
 	@echo "API docs: http://127.0.0.1:8000/api/docs/"
 	@echo
-	DEBUG=true $(BIN)/honcho start -f Procfile.dev
+	DEBUG=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,14 +44,31 @@ check-django: $(STAMP)
 test: $(STAMP) system-deps lint check-django
 	$(BIN)/pytest
 
-# The embedded default (SQLite), as a newcomer runs it; CI runs this after `make test`.
+# The embedded default (SQLite) as a newcomer runs it, less the PostgreSQL-only tests;
+# CI runs this after `make test`.
 test-sqlite: $(STAMP)
-	env -u DATABASE_URL $(BIN)/pytest -q
+	env -u DATABASE_URL $(BIN)/pytest -q -m "not postgres"
+
+# The project's own strings: extract into locale/zh_Hans, keep the file as it was when
+# only POT-Creation-Date moved (re-running makes no diff), compile locale/ only (the
+# theme catalogue in feemgmt/theme_locale belongs to scripts/theme_messages.sh).
+# tests/test_locale.py fails until every new string is translated.
+MESSAGES_PO := locale/zh_Hans/LC_MESSAGES/django.po
+MESSAGES_MO := locale/zh_Hans/LC_MESSAGES/django.mo
 
 messages: $(STAMP)
-	cd $(CURDIR) && $(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file \
-		--ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*'
-	$(PY) manage.py compilemessages -l zh_Hans --ignore '.venv/*'
+	@set -e; cd $(CURDIR); mkdir -p locale; \
+	old=$$(mktemp); trap 'rm -f "$$old" "$$old.before" "$$old.after"' EXIT; \
+	if [ -f $(MESSAGES_PO) ]; then cp -p $(MESSAGES_PO) "$$old"; fi; \
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --add-location file \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*' \
+		--ignore 'feemgmt/theme_locale/*' --ignore 'tests/*' --ignore '*/tests/*'; \
+	if [ -s "$$old" ]; then \
+		grep -v '^"POT-Creation-Date: ' "$$old" >"$$old.before" || true; \
+		grep -v '^"POT-Creation-Date: ' $(MESSAGES_PO) >"$$old.after" || true; \
+		if cmp -s "$$old.before" "$$old.after"; then cp -p "$$old" $(MESSAGES_PO); fi; \
+	fi
+	msgfmt --check --statistics -o $(MESSAGES_MO) $(MESSAGES_PO)
 
 bench: $(STAMP)
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feemgmt_bench} \

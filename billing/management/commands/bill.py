@@ -33,7 +33,7 @@ class Command(BaseCommand):
         result = billing_run(
             on=day, chunk_size=chunk_size, progress=self._progress if show_progress else None
         )
-        if show_progress and result.chunks > 1:
+        if show_progress and result.chunks:
             sys.stderr.write("\n")
         self.stdout.write(_("Billing run for %(date)s") % {"date": day.isoformat()})
         self.stdout.write(
