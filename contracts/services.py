@@ -36,7 +36,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS[current]:
         raise InvalidTransition(
-            _("A %(current)s contract cannot become %(target)s.")
+            _("The contract is %(current)s and cannot become %(target)s.")
             % {
                 "current": ContractStatus(current).label,
                 "target": ContractStatus(target).label,

@@ -119,7 +119,7 @@ class CustomerWriteSerializer(serializers.Serializer):
         max_length=18,
         required=False,
         allow_blank=True,
-        help_text=_("统一社会信用代码, 18 characters with a check digit; may be blank."),
+        help_text=_("Unified social credit code: 18 characters with a check digit; may be blank."),
     )
 
 
