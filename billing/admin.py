@@ -120,8 +120,8 @@ def billing_run_summary(result: BillingRunResult) -> str:
     ) % {"count": result.charges_created}
     totals = ", ".join(f"{money.amount} {code}" for code, money in result.totals().items())
     return gettext(
-        "Billing run for %(date)s: %(created)s (%(totals)s) from %(fees)d fees due "
-        "on %(contracts)d contracts, in %(seconds).1f s."
+        "Billing run for %(date)s: %(created)s (%(totals)s); fees due: %(fees)d, "
+        "contracts: %(contracts)d; time: %(seconds).1f s."
     ) % {
         "date": result.on.isoformat(),
         "created": created,

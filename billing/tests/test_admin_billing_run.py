@@ -110,8 +110,8 @@ def test_post_creates_the_due_charges_and_shows_the_summary(admin_client):
         assert label in summary
     (message,) = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith(
-        "Billing run for 2026-03-15: 6 charges created (12000.00 CNY, 200.00 USD) "
-        "from 3 fees due on 3 contracts"
+        "Billing run for 2026-03-15: 6 charges created (12000.00 CNY, 200.00 USD); "
+        "fees due: 3, contracts: 3; time: "
     )
 
 
