@@ -26,7 +26,7 @@ from django.utils import timezone
 from contracts.choices import FeeKind
 from contracts.models import Contract, Fee
 from contracts.services import contracts_advance_status
-from feemgmt.core.money import Money, quantize
+from feemgmt.core.money import Money, money_from_db, quantize
 
 from . import calendar
 from .choices import ChargeStatus
@@ -176,7 +176,7 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
                 + " ON CONFLICT DO NOTHING RETURNING amount, amount_currency"
             )
             cursor.execute(sql, params)
-            inserted += [(Decimal(str(a)), c) for a, c in cursor.fetchall()]
+            inserted += [(money_from_db(a, c).amount, c) for a, c in cursor.fetchall()]
     return inserted
 
 

@@ -79,7 +79,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite keeps decimals as REAL: every money aggregate goes through
-    # feemgmt.core.money.quantize_aggregate, and correctness tests run on PostgreSQL.
+    # feemgmt.core.money.money_from_db, and correctness tests run on PostgreSQL.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

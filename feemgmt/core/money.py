@@ -7,7 +7,7 @@ ROUND_HALF_UP, the rounding finance staff expect on an invoice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -18,9 +18,9 @@ __all__ = [
     "Money",
     "minor_digits",
     "money",
+    "money_from_db",
     "money_str",
     "quantize",
-    "quantize_aggregate",
     "split_largest_remainder",
 ]
 
@@ -56,12 +56,14 @@ def money(amount: Decimal | int | str, currency: str) -> Money:
     return quantize(Decimal(amount), currency)
 
 
-def quantize_aggregate(value, currency: str) -> Money:
-    """Quantize the result of a database aggregate.
+def money_from_db(value, currency: str) -> Money:
+    """Money from a decimal the database returned (an aggregate, or a raw query).
 
     SQLite keeps decimals as REAL, so ``Sum`` may come back as a float such as
-    9961336324.99003; its shortest repr is still the exact cent total for any sum
-    below 15 significant digits. PostgreSQL returns an exact Decimal.
+    9961336324.99003; below 15 significant digits the float's shortest repr is
+    still the exact value, which is then quantized. PostgreSQL returns an exact
+    Decimal. Every money value read outside the ORM's field conversion goes
+    through here.
     """
     if value is None:
         value = Decimal(0)
@@ -98,13 +100,3 @@ def split_largest_remainder(total: Money, weights: Sequence[Decimal | int]) -> l
     for i in order[:left]:
         floors[i] += 1
     return [Money(Decimal(f) * unit, currency) for f in floors]
-
-
-def sum_money(values: Iterable[Money], currency: str) -> Money:
-    """Add amounts of one currency; refuses to mix currencies."""
-    result = Decimal(0)
-    for value in values:
-        if value.currency.code != currency:
-            raise ValueError(f"cannot add {value.currency.code} to a {currency} total")
-        result += value.amount
-    return quantize(result, currency)
