@@ -2,9 +2,9 @@
 
 Every write goes through contracts.services: the forms here only parse input.
 When a service refuses (BusinessError), the change form is shown again with the
-service's messages on the fields they concern, as if form validation had found
-them (see ServiceFormAdminMixin). A contract is editable only while it is a draft;
-after signing, it and its fees are read-only here and change through actions.
+service's messages on the fields they concern (feemgmt.core.admin_forms). A
+contract is editable only while it is a draft; after signing, it and its fees
+are read-only here and change through actions.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -32,6 +31,13 @@ from unfold.widgets import (
     UnfoldAdminSingleDateWidget,
 )
 
+from feemgmt.core.admin_forms import (
+    ServiceFormAdminMixin,
+    ServiceModelForm,
+    ServiceRefused,
+    error_messages,
+    service_refusal,
+)
 from feemgmt.core.exceptions import BusinessError
 
 from .choices import FeeKind
@@ -59,111 +65,23 @@ CONTRACT_FIELDS = (
 )
 CONTRACT_STATE_FIELDS = ("status", "signed_on", "terminated_at")
 
-# Set on the request when a service refused the first pass of a change form.
-_REFUSAL_ATTR = "_admin_service_refusal"
 
-
-class ServiceRefused(Exception):
-    """Raised from a save hook when a service refuses, to abandon (and roll back)
-    the change-form request and render the form again with the error."""
-
-    def __init__(self, error: BusinessError):
-        super().__init__(str(error))
-        self.error = error
-
-
-def _as_messages(value) -> list[str]:
-    return BusinessError(value).messages()
-
-
-def add_business_error(form: forms.Form, error: BusinessError, *, skip=()) -> None:
-    """Put a service's error on the form: per field where the form has that field,
-    otherwise at the top of the form."""
-    if not isinstance(error.detail, dict):
-        form.add_error(None, error.messages())
-        return
-    for key, value in error.detail.items():
-        if key in skip:
-            continue
-        form.add_error(key if key in form.fields else None, _as_messages(value))
-
-
-class ServiceModelForm(forms.ModelForm):
-    """A model form whose instance is written by a service, not by ``save()``.
-
-    ``service_error`` is set (on a subclass made per request) when the service
-    refused the same input: clean() then reports it like any validation error.
-    """
-
-    service_error: BusinessError | None = None
-    error_keys_elsewhere: tuple[str, ...] = ()
+class CurrencyChoicesMixin:
+    """The currency columns are free text validated against settings.CURRENCIES:
+    offer those as a list."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "currency" in self.fields:
-            # A free-text column validated against settings.CURRENCIES: offer those.
+        if "currency" in self.fields:  # absent when the whole form is read-only
             self.fields["currency"].widget = UnfoldAdminSelectWidget(
                 choices=settings.CURRENCY_CHOICES
             )
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if self.service_error is not None:
-            add_business_error(self, self.service_error, skip=self.error_keys_elsewhere)
-        return cleaned_data
-
-
-class ServiceFormAdminMixin:
-    """Change form in two passes when the service refuses.
-
-    The first pass validates the form and calls the service from the save hooks.
-    If the service raises BusinessError, the whole request is rolled back (Django
-    runs the change form in one transaction) and the form is validated again with
-    the error attached, so the page comes back with the messages in place and
-    nothing written.
-    """
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            setattr(request, _REFUSAL_ATTR, refused.error)
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceRefused as refused:
-            # The error named nothing this form shows: say it as a message.
-            self.message_user(request, " ".join(refused.error.messages()), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form_class = super().get_form(request, obj, change, **kwargs)
-        error = getattr(request, _REFUSAL_ATTR, None)
-        if error is None:
-            return form_class
-        return type(form_class.__name__, (form_class,), {"service_error": error})
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        for formset in formsets:
-            # The service, not formset.save(), wrote the inline rows.
-            for name in ("new_objects", "changed_objects", "deleted_objects"):
-                if not hasattr(formset, name):
-                    setattr(formset, name, [])
-        return super().construct_change_message(request, form, formsets, add)
-
-    @staticmethod
-    def _copy_saved(target, saved) -> None:
-        """Make the admin's instance the row the service wrote (the admin logs and
-        redirects with the object it built from the form)."""
-        for field in saved._meta.concrete_fields:
-            setattr(target, field.attname, getattr(saved, field.attname))
-        target._state.adding = False
-        target._state.db = saved._state.db
 
 
 # --- Customers ---------------------------------------------------------------
 
 
-class CustomerForm(ServiceModelForm):
+class CustomerForm(CurrencyChoicesMixin, ServiceModelForm):
     class Meta:
         model = Customer
         fields = CUSTOMER_FIELDS
@@ -264,7 +182,7 @@ class FeeFormSet(BaseInlineFormSet):
         elif isinstance(errors, list) and all(isinstance(item, dict) for item in errors):
             per_fee = dict(enumerate(errors))
         else:
-            raise ValidationError(_as_messages(errors))
+            raise ValidationError(error_messages(errors))
         forms_given = self.fee_forms()
         unplaced = []
         for index, form_errors in per_fee.items():
@@ -274,12 +192,12 @@ class FeeFormSet(BaseInlineFormSet):
                 continue
             form = forms_given[position]
             if not isinstance(form_errors, dict):
-                form.add_error(None, _as_messages(form_errors))
+                form.add_error(None, error_messages(form_errors))
                 continue
             for field, value in form_errors.items():
-                form.add_error(field if field in form.fields else None, _as_messages(value))
+                form.add_error(field if field in form.fields else None, error_messages(value))
         if unplaced:
-            raise ValidationError(_as_messages(unplaced))
+            raise ValidationError(error_messages(unplaced))
 
 
 class FeeInline(TabularInline):
@@ -292,7 +210,7 @@ class FeeInline(TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset_class = super().get_formset(request, obj, **kwargs)
-        error = getattr(request, _REFUSAL_ATTR, None)
+        error = service_refusal(request)
         if error is None:
             return formset_class
         return type(formset_class.__name__, (formset_class,), {"service_error": error})
@@ -326,7 +244,7 @@ class FeeInline(TabularInline):
         return self._contract_perm(request, "view") or self._contract_perm(request, "change")
 
 
-class ContractForm(ServiceModelForm):
+class ContractForm(CurrencyChoicesMixin, ServiceModelForm):
     error_keys_elsewhere = ("fees",)
 
     class Meta:
