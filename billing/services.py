@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from contracts.choices import FeeKind
@@ -198,6 +199,29 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
     return totals
 
 
+def _lock_and_read_fees(fees: QuerySet[Fee], on: dt.date) -> list:
+    """Lock the due fee rows in id order, then read them with their contract.
+
+    Two statements on purpose: a statement that waited on a row lock sees the
+    locked row's new version but the joined contract as it was when the statement
+    began. Reading after the lock is granted sees a termination that committed
+    meanwhile, so no period after the new last day is billed.
+    """
+    ids = list(
+        fees.select_for_update()
+        .filter(next_due_date__lte=on)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return []
+    return list(
+        Fee.objects.filter(id__in=ids, next_due_date__lte=on)
+        .order_by("id")
+        .values_list(*_FEE_COLUMNS, named=True)
+    )
+
+
 def billing_run_chunk(*, on: dt.date, first_id: int, last_id: int) -> BillingTotals:
     """Bill the fees with ids in [first_id, last_id] that are due on ``on``.
 
@@ -205,26 +229,15 @@ def billing_run_chunk(*, on: dt.date, first_id: int, last_id: int) -> BillingTot
     and then, re-reading the bookmarks, finds nothing left to do.
     """
     with transaction.atomic():
-        fee_rows = list(
-            Fee.objects.select_for_update(of=("self",))
-            .filter(id__gte=first_id, id__lte=last_id, next_due_date__lte=on)
-            .order_by("id")
-            .values_list(*_FEE_COLUMNS, named=True)
-        )
-        return _bill_fee_rows(fee_rows, on)
+        fees = Fee.objects.filter(id__gte=first_id, id__lte=last_id)
+        return _bill_fee_rows(_lock_and_read_fees(fees, on), on)
 
 
 def billing_run_contract(*, contract: Contract, on: dt.date) -> BillingTotals:
     """Bill one contract right away (after signing, a backdated contract catches up
     and the signing fee is charged the same day, not at the next nightly run)."""
     with transaction.atomic():
-        fee_rows = list(
-            Fee.objects.select_for_update(of=("self",))
-            .filter(contract=contract, next_due_date__lte=on)
-            .order_by("id")
-            .values_list(*_FEE_COLUMNS, named=True)
-        )
-        return _bill_fee_rows(fee_rows, on)
+        return _bill_fee_rows(_lock_and_read_fees(Fee.objects.filter(contract=contract), on), on)
 
 
 def billing_chunks(*, on: dt.date, chunk_size: int | None = None) -> Iterator[tuple[int, int]]:

@@ -3,6 +3,8 @@ must still create each charge exactly once. Real PostgreSQL, real transactions."
 
 import datetime as dt
 import threading
+import time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +14,9 @@ from django.db.models import Count
 
 from billing import calendar
 from billing.models import Charge
-from billing.services import _insert_charges, _Row, billing_run
-from contracts.services import FeeInput
+from billing.services import _insert_charges, _Row, billing_run, billing_run_chunk
+from contracts.models import Fee
+from contracts.services import FeeInput, contract_terminate
 from contracts.tests.factories import CustomerFactory, make_contract
 from feemgmt.core.money import money
 
@@ -118,3 +121,36 @@ def test_uniqueness_alone_stops_duplicates_without_any_lock(contracts):
     assert duplicates() == []
     assert Charge.objects.count() == len(fee_rows)
     assert len(inserted[0]) + len(inserted[1]) == len(fee_rows)
+
+
+def test_a_run_waiting_on_a_termination_bills_up_to_the_new_end_only():
+    """A run blocked on a fee row that a termination holds must, once the
+    termination commits, bill with the new last day of service — not with the
+    contract as it stood when the run's statement began."""
+    with time_machine.travel(dt.datetime(2026, 1, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        contract = make_contract(service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 1))
+    billing_run(on=dt.date(2026, 2, 1))  # Jan, Feb; the bookmark is now Mar 1
+    fee = Fee.objects.get(contract=contract)
+    locked, run_started = threading.Event(), threading.Event()
+
+    def terminate():
+        with transaction.atomic():
+            Fee.objects.select_for_update().get(pk=fee.pk)  # as the termination will
+            locked.set()
+            run_started.wait(timeout=10)
+            time.sleep(0.5)  # let the run reach the lock and wait on it
+            contract_terminate(contract=contract, end_date=dt.date(2026, 3, 10))
+
+    def run():
+        locked.wait(timeout=10)
+        run_started.set()
+        return billing_run_chunk(on=dt.date(2026, 6, 1), first_id=fee.pk, last_id=fee.pk)
+
+    run_together(terminate, run)
+    rows = list(
+        Charge.objects.filter(contract=contract, status="pending")
+        .order_by("period_start")
+        .values_list("period_start", "period_end", "amount")
+    )
+    assert rows[-1] == (dt.date(2026, 3, 1), dt.date(2026, 3, 10), Decimal("967.74"))
+    assert len(rows) == 3  # Jan, Feb, and Mar 1–10 (3000 × 10/31)
