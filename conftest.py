@@ -48,3 +48,14 @@ def api(django_user_model):
     client = APIClient()
     client.force_login(admin)
     return client
+
+
+@pytest.fixture
+def zh_hans(settings):
+    """Simplified Chinese for one test, overriding _english_messages: the default
+    language, as for a request without Accept-Language, and the active one."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    with translation.override("zh-hans"):
+        yield

@@ -7,14 +7,12 @@ feemgmt/theme_locale has its own tests in test_theme_locale.py.)
 """
 
 import datetime as dt
-import gettext
 import io
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import django
@@ -31,6 +29,8 @@ from contracts.models import Contract, Fee
 from contracts.services import contract_sign, contract_update
 from contracts.tests.factories import make_contract, monthly
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
+from tests import catalogue
+from tests.catalogue import entries, label, singular, strings
 from tests.clock import at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,11 +38,6 @@ MESSAGES = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
 PO_FILE = MESSAGES / "django.po"
 MO_FILE = MESSAGES / "django.mo"
 THEME_PO = ROOT / "feemgmt" / "theme_locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-
-# printf-style placeholders (with flags, width and precision: %(seconds).1f, %.2fs),
-# str.format fields, and `code` the API docs quote (field names and status values).
-NAMED = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]|\{\w*\}|`[^`]+`")
-POSITIONAL = re.compile(r"%(?!\()[-#0 +]*\d*(?:\.\d+)?[sdifr]|%%")
 
 # Our catalogue comes first in LOCALE_PATHS, so for a msgid it shares with Django,
 # an installed app or the theme catalogue, our wording wins everywhere (the auth
@@ -54,26 +49,8 @@ DELIBERATE_DEVIATIONS: dict[str, str] = {}
 SAME_IN_CHINESE: set[str] = set()
 
 
-def _catalog(path=PO_FILE):
-    with path.open("rb") as f:
-        return read_po(f)
-
-
-def _entries(catalog=None):
-    return [message for message in (catalog or _catalog()) if message.id]
-
-
-def _singular(message):
-    return message.id[0] if message.pluralizable else message.id
-
-
-def _strings(message):
-    return list(message.string) if message.pluralizable else [message.string]
-
-
-def _label(message):
-    context = f"{message.context}\x04" if message.context else ""
-    return f"{context}{_singular(message)!r}"
+def _ours():
+    return entries(catalogue.read(PO_FILE))
 
 
 def _key(message):
@@ -81,96 +58,44 @@ def _key(message):
     return (message.context, message.id)
 
 
-def _placeholders(text):
-    return Counter(NAMED.findall(text)), POSITIONAL.findall(text)
-
-
 def test_header_declares_simplified_chinese_and_utf8():
-    # Read the header as written: babel normalises the values it reports.
-    raw = PO_FILE.read_text(encoding="utf-8").split("\n\n", 1)[0]
-    assert "#, fuzzy" not in raw, "the header is marked fuzzy"
-    headers = dict(re.findall(r'^"([\w-]+): (.*)\\n"$', raw, re.MULTILINE))
-    assert headers["Language"] == "zh_Hans"
-    assert headers["Content-Type"] == "text/plain; charset=UTF-8"
-    assert headers["Plural-Forms"].replace(" ", "") == "nplurals=1;plural=0;"
+    catalogue.assert_header(PO_FILE)
 
 
 def test_every_entry_is_translated_and_none_is_fuzzy():
-    catalog = _catalog()
-    entries = _entries(catalog)
-
-    assert len(entries) > 150, "extraction lost most of the project's strings"
-    assert not catalog.fuzzy, "the header is marked fuzzy"
-    assert not catalog.obsolete, "obsolete entries: run `make messages` (--no-obsolete)"
-    fuzzy = [_label(m) for m in entries if m.fuzzy]
-    assert not fuzzy, f"fuzzy entries (review, then drop the flag): {fuzzy}"
-    untranslated = [_label(m) for m in entries if not all(s.strip() for s in _strings(m))]
-    assert not untranslated, f"untranslated entries: {untranslated}"
-    wrong_forms = [_label(m) for m in entries if m.pluralizable and len(m.string) != 1]
-    assert not wrong_forms, f"plural entries need exactly one form (nplurals=1): {wrong_forms}"
+    catalogue.assert_complete(
+        catalogue.read(PO_FILE), min_entries=150, hint="run `make messages` (--no-obsolete)"
+    )
     still_english = [
-        _label(m)
-        for m in entries
-        if _singular(m) not in SAME_IN_CHINESE and any(s == _singular(m) for s in _strings(m))
+        label(m)
+        for m in _ours()
+        if singular(m) not in SAME_IN_CHINESE and any(s == singular(m) for s in strings(m))
     ]
     assert not still_english, f"entries 'translated' as the English msgid: {still_english}"
 
 
 def test_translations_keep_the_placeholders():
-    wrong = []
-    for message in _entries():
-        sources = list(message.id) if message.pluralizable else [message.id]
-        expected = _placeholders(sources[-1])
-        for string in _strings(message):
-            if _placeholders(string) != expected:
-                wrong.append((_label(message), string))
-    assert not wrong, f"placeholders changed: {wrong}"
+    catalogue.assert_placeholders_kept(catalogue.read(PO_FILE))
 
 
 def test_leading_and_trailing_spaces_are_kept():
     # The `bill` and `demo_data` commands indent their report lines in the msgid.
     wrong = []
-    for message in _entries():
-        source = _singular(message)
+    for message in _ours():
+        source = singular(message)
         lead = len(source) - len(source.lstrip(" "))
         trail = len(source) - len(source.rstrip(" "))
-        for string in _strings(message):
+        for string in strings(message):
             if (len(string) - len(string.lstrip(" ")), len(string) - len(string.rstrip(" "))) != (
                 lead,
                 trail,
             ):
-                wrong.append(_label(message))
+                wrong.append(label(message))
     assert not wrong, f"indentation changed: {wrong}"
 
 
 def test_mo_matches_po():
-    with MO_FILE.open("rb") as f:
-        compiled = gettext.GNUTranslations(f)
-
-    expected = {}
-    for message in _entries():
-        key = f"{message.context}\x04{_singular(message)}" if message.context else None
-        if message.pluralizable:
-            for index, string in enumerate(message.string):
-                expected[(key or message.id[0], index)] = string
-            for n in (0, 1, 2, 5):
-                if message.context:
-                    got = compiled.npgettext(message.context, *message.id, n)
-                else:
-                    got = compiled.ngettext(*message.id, n)
-                assert got == message.string[0], _label(message)
-        else:
-            expected[key or message.id] = message.string
-            if message.context:
-                got = compiled.pgettext(message.context, message.id)
-            else:
-                got = compiled.gettext(message.id)
-            assert got == message.string, _label(message)
-
-    compiled_messages = {k: v for k, v in compiled._catalog.items() if k != ""}
-    assert compiled_messages == expected, "the .mo is stale: run `make messages`"
-    assert compiled.info()["language"] == "zh_Hans"
-    assert compiled.info()["plural-forms"].replace(" ", "") == "nplurals=1;plural=0;"
+    catalogue.assert_mo_matches_po(PO_FILE, MO_FILE, hint="run `make messages`")
 
 
 def _shadowed_catalogues():
@@ -186,16 +111,11 @@ def _shadowed_catalogues():
 
 
 def test_shared_msgids_keep_the_wording_they_have_elsewhere():
-    ours = _entries()
+    ours = catalogue.read(PO_FILE)
     differing = {}
     for path in _shadowed_catalogues():
-        other = _catalog(path)
-        for message in ours:
-            reference = other.get(message.id, context=message.context)
-            if reference is None or reference.fuzzy or not all(_strings(reference)):
-                continue
-            if _strings(reference) != _strings(message):
-                differing[_singular(message)] = (str(path), _strings(reference), _strings(message))
+        for msgid, wording in catalogue.differing_wording(ours, catalogue.read(path)).items():
+            differing[msgid] = (str(path), *wording)
     assert set(differing) == set(DELIBERATE_DEVIATIONS), differing
 
 
@@ -260,8 +180,8 @@ def test_catalogue_has_exactly_the_strings_in_the_code(tmp_path):
     # The template's header says nplurals=INTEGER, which babel cannot read.
     template = (source / "locale" / "django.pot").read_bytes()
     template = template.replace(b"nplurals=INTEGER; plural=EXPRESSION;", b"nplurals=1; plural=0;")
-    extracted = {_key(m) for m in _entries(read_po(io.BytesIO(template)))}
-    committed = {_key(m) for m in _entries()}
+    extracted = {_key(m) for m in entries(read_po(io.BytesIO(template)))}
+    committed = {_key(m) for m in _ours()}
 
     assert len(extracted) > 150, "extraction found almost nothing: check the copied tree"
     missing = sorted(map(repr, extracted - committed))
@@ -273,13 +193,6 @@ def test_catalogue_has_exactly_the_strings_in_the_code(tmp_path):
 
 
 # --- What users see -------------------------------------------------------------
-
-
-@pytest.fixture
-def zh_hans(settings):
-    settings.LANGUAGE_CODE = "zh-hans"
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.mark.usefixtures("zh_hans")
