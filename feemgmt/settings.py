@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "djmoney",
     "feemgmt.core",
     "contracts",
+    "ledger",
     "billing",
     "payments",
     "reconciliation",
