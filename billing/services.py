@@ -28,6 +28,12 @@ from contracts.choices import FeeKind
 from contracts.models import Contract, Fee
 from contracts.services import contracts_advance_status
 from feemgmt.core.money import Money, money_from_db, quantize
+from ledger.postings import (
+    BilledCharge,
+    post_charge_cancellation,
+    post_charge_change,
+    post_charges,
+)
 
 from . import calendar
 from .choices import ChargeStatus
@@ -40,8 +46,10 @@ INSERT_BATCH = 1000
 _FEE_COLUMNS = (
     "id",
     "contract_id",
+    "contract__customer_id",
     "kind",
     "cycle",
+    "treatment",
     "amount",
     "amount_currency",
     "next_due_date",
@@ -92,6 +100,8 @@ class _Row:
     contract_id: int
     kind: str
     spec: calendar.ChargeSpec
+    customer_id: int | None = None
+    treatment: str = ""
 
 
 def _due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
@@ -127,9 +137,9 @@ def _due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date |
     return [spec], None
 
 
-def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
-    """Insert charges, skipping any that exist; return (amount, currency) of those
-    actually inserted."""
+def _insert_charges(rows: list[_Row]) -> list[tuple[int, _Row, Money]]:
+    """Insert charges, skipping any that exist; return (charge id, row, amount) of
+    those actually inserted."""
     if not rows:
         return []
     ops = connection.ops
@@ -150,7 +160,7 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
     )
     now = ops.adapt_datetimefield_value(timezone.now())
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    inserted: list[tuple[Decimal, str]] = []
+    inserted: list[tuple[int, _Row, Money]] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             batch = rows[start : start + INSERT_BATCH]
@@ -174,10 +184,16 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[Decimal, str]]:
             sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                 + ", ".join([placeholder] * len(batch))
-                + " ON CONFLICT DO NOTHING RETURNING amount, amount_currency"
+                + " ON CONFLICT DO NOTHING RETURNING id, fee_id, period_start, amount,"
+                " amount_currency"
             )
             cursor.execute(sql, params)
-            inserted += [(money_from_db(a, c).amount, c) for a, c in cursor.fetchall()]
+            by_key = {(row.fee_id, row.spec.period_start): row for row in batch}
+            for charge_id, fee_id, period_start, amount, currency in cursor.fetchall():
+                if isinstance(period_start, str):  # SQLite hands dates back as text
+                    period_start = dt.date.fromisoformat(period_start)
+                row = by_key[fee_id, period_start]
+                inserted.append((charge_id, row, money_from_db(amount, currency)))
     return inserted
 
 
@@ -189,11 +205,28 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
         totals.fees_seen += 1
         totals.contract_ids.add(fee.contract_id)
         specs, following = _due_for_fee(fee, on)
-        rows += [_Row(fee.id, fee.contract_id, fee.kind, spec) for spec in specs]
+        rows += [
+            _Row(fee.id, fee.contract_id, fee.kind, spec, fee.contract__customer_id, fee.treatment)
+            for spec in specs
+        ]
         bookmarks.append(Fee(id=fee.id, next_due_date=following))
-    for amount, currency in _insert_charges(rows):
+    inserted = _insert_charges(rows)
+    for _charge_id, _row, amount in inserted:
         totals.charges_created += 1
-        totals.amounts[currency] += amount
+        totals.amounts[amount.currency.code] += amount.amount
+    # Each new charge is booked as receivable in the same transaction.
+    post_charges(
+        [
+            BilledCharge(
+                charge_id=charge_id,
+                customer_id=row.customer_id,
+                amount=amount,
+                on=row.spec.due_date,
+                treatment=row.treatment,
+            )
+            for charge_id, row, amount in inserted
+        ]
+    )
     if bookmarks:
         Fee.objects.bulk_update(bookmarks, ["next_due_date"])
     return totals
@@ -304,6 +337,7 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
     Charges already collected are left alone (refunds belong to collection).
     """
     end = contract.service_end
+    today = timezone.localdate()
     cancelled = recut = 0
     fees = {fee.id: fee for fee in Fee.objects.select_for_update().filter(contract=contract)}
     charges = Charge.objects.select_for_update().filter(
@@ -316,6 +350,7 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
         if never_started or after_end:
             charge.status = ChargeStatus.CANCELLED
             charge.save(update_fields=["status", "updated_at"])
+            post_charge_cancellation(charge_id=charge.pk, on=today)
             cancelled += 1
         elif charge.period_end is not None and charge.period_end > end:
             (spec,) = calendar.recurring_charges(
@@ -334,6 +369,13 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
                 spec.prorated,
             )
             charge.save(update_fields=["period_end", "amount", "prorated", "updated_at"])
+            post_charge_change(
+                customer_id=contract.customer_id,
+                charge_id=charge.pk,
+                amount=spec.amount,
+                on=today,
+                treatment=fee.treatment,
+            )
             recut += 1
     for fee in fees.values():
         if fee.next_due_date and fee.next_due_date > end and fee.kind != FeeKind.SIGNING:

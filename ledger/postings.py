@@ -54,23 +54,29 @@ ledger sits below billing and payments and imports neither.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contracts.choices import SigningTreatment
 from feemgmt.core.exceptions import BusinessError
-from feemgmt.core.money import Money
+from feemgmt.core.money import Money, quantize
 
 from .choices import AccountPurpose, EntryKind, normal_sign
 from .models import Account, JournalEntry, JournalLine
 from .selectors import account_balance, subject_balance
-from .services import account_for, accounts_lock, journal_post, journal_reverse
+from .services import account_for, accounts_lock, check_currency, journal_post, journal_reverse
 
 __all__ = [
+    "BilledCharge",
     "apply_prepaid",
     "charge_subject",
     "post_charge",
+    "post_charge_cancellation",
+    "post_charge_change",
+    "post_charges",
     "post_payment",
     "post_prepayment",
     "post_refund",
@@ -385,3 +391,126 @@ def post_reversal(*, entry: JournalEntry, on: dt.date, reference: str) -> Journa
                         code="insufficient",
                     )
     return journal_reverse(entry=entry, on=on, reference=reference)
+
+
+@dataclass(frozen=True, slots=True)
+class BilledCharge:
+    """A charge the billing run has just created, as the ledger needs it."""
+
+    charge_id: int
+    customer_id: int
+    amount: Money
+    on: dt.date
+    treatment: str = ""
+
+
+def post_charges(charges: Sequence[BilledCharge]) -> int:
+    """Book many newly created charges at once, as :func:`post_charge` books one.
+
+    The billing run's path: a fixed number of queries whatever the count (accounts
+    fetched or created in bulk, then entries and lines inserted in bulk). The
+    charges are new, so none of them can have an entry yet; if one had, the unique
+    (kind, reference) would roll the caller's transaction back rather than post
+    twice. Returns the number of entries posted.
+    """
+    to_post = [
+        c
+        for c in charges
+        if (c.treatment or SigningTreatment.FEE) == SigningTreatment.FEE and c.amount.amount > 0
+    ]
+    if not to_post:
+        return 0
+    currencies = sorted({c.amount.currency.code for c in to_post})
+    income = {currency: _company(AccountPurpose.FEE_INCOME, currency) for currency in currencies}
+    receivable = _customer_accounts(R, {(c.customer_id, c.amount.currency.code) for c in to_post})
+    entries = JournalEntry.objects.bulk_create(
+        JournalEntry(
+            kind=EntryKind.CHARGE,
+            reference=charge_subject(c.charge_id),
+            subject=charge_subject(c.charge_id),
+            currency=c.amount.currency.code,
+            effective_on=c.on,
+        )
+        for c in to_post
+    )
+    lines = []
+    for entry, charge in zip(entries, to_post, strict=True):
+        currency = charge.amount.currency.code
+        amount = quantize(charge.amount).amount
+        lines.append(
+            JournalLine(
+                entry=entry, account=receivable[charge.customer_id, currency], amount=amount
+            )
+        )
+        lines.append(JournalLine(entry=entry, account=income[currency], amount=-amount))
+    JournalLine.objects.bulk_create(lines)
+    return len(entries)
+
+
+def _customer_accounts(purpose: str, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Account]:
+    """Customer accounts for many (customer, currency) pairs, created where missing,
+    in three queries (race-safe as :func:`ledger.services.account_for`)."""
+    customer_ids = {customer_id for customer_id, _currency in keys}
+    currencies = {currency for _customer_id, currency in keys}
+    for currency in currencies:
+        check_currency(currency)
+
+    def fetch():
+        rows = Account.objects.filter(
+            purpose=purpose, customer_id__in=customer_ids, currency__in=currencies
+        )
+        return {(a.customer_id, a.currency): a for a in rows}
+
+    found = fetch()
+    missing = keys - found.keys()
+    if missing:
+        Account.objects.bulk_create(
+            [Account(purpose=purpose, customer_id=c, currency=cur) for c, cur in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        found = fetch()
+    return found
+
+
+def _live_charge_entry(charge_id: int) -> JournalEntry | None:
+    return (
+        JournalEntry.objects.filter(kind=EntryKind.CHARGE, subject=charge_subject(charge_id))
+        .filter(reversed_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def post_charge_cancellation(*, charge_id: int, on: dt.date) -> JournalEntry | None:
+    """Undo the booking of a charge cancelled before it was collected (``None``
+    when the charge was never booked, e.g. a deposit)."""
+    entry = _live_charge_entry(charge_id)
+    if entry is None:
+        return None
+    return post_reversal(entry=entry, on=on, reference=f"{entry.reference}:cancel")
+
+
+@transaction.atomic
+def post_charge_change(
+    *, customer_id: int, charge_id: int, amount: Money, on: dt.date, treatment: str = ""
+) -> JournalEntry | None:
+    """Re-price a charge not yet collected: its booking is reversed and the new
+    amount booked under a new version of its reference, so the journal shows the
+    original, its reversal and the re-billed amount."""
+    post_charge_cancellation(charge_id=charge_id, on=on)
+    if _treatment(treatment) != SigningTreatment.FEE or amount.amount == 0:
+        return None
+    versions = JournalEntry.objects.filter(
+        kind=EntryKind.CHARGE, subject=charge_subject(charge_id)
+    ).count()
+    receivable = _customer(customer_id, amount.currency.code, R)
+    income = _company(AccountPurpose.FEE_INCOME, amount.currency.code)
+    return journal_post(
+        kind=EntryKind.CHARGE,
+        reference=f"{charge_subject(charge_id)}:v{versions + 1}",
+        subject=charge_subject(charge_id),
+        currency=amount.currency.code,
+        on=on,
+        lines=[(receivable, amount), (income, -amount)],
+    )

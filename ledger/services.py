@@ -30,12 +30,12 @@ from feemgmt.core.money import Money, minor_digits, quantize
 from .choices import COMPANY_PURPOSES, CUSTOMER_PURPOSES, AccountPurpose, EntryKind
 from .models import LINE_DIGITS, Account, JournalEntry, JournalLine
 
-__all__ = ["account_for", "accounts_lock", "journal_post", "journal_reverse"]
+__all__ = ["account_for", "accounts_lock", "check_currency", "journal_post", "journal_reverse"]
 
 _LINE_LIMIT = Decimal(10) ** (LINE_DIGITS["max_digits"] - LINE_DIGITS["decimal_places"])
 
 
-def _check_currency(currency: str) -> None:
+def check_currency(currency: str) -> None:
     if currency not in settings.CURRENCIES:
         raise BusinessError(
             {"currency": [_("Unknown or unsupported currency “%(value)s”.") % {"value": currency}]}
@@ -64,7 +64,7 @@ def account_for(
     NOTHING (INSERT OR IGNORE on SQLite) and then read, so two transactions
     creating it at once both get the one row.
     """
-    _check_currency(currency)
+    check_currency(currency)
     if purpose in CUSTOMER_PURPOSES:
         if customer_id is None or payment_method:
             raise BusinessError(
@@ -116,7 +116,7 @@ def _refuse(message: str) -> BusinessError:
 def _checked_lines(
     currency: str, lines: Sequence[tuple[Account, Money]]
 ) -> list[tuple[Account, Decimal]]:
-    _check_currency(currency)
+    check_currency(currency)
     if len(lines) < 2:
         raise _refuse(_("A journal entry needs at least two lines."))
     checked = []

@@ -19,6 +19,8 @@ from contracts.models import Fee
 from contracts.services import FeeInput, contract_terminate
 from contracts.tests.factories import CustomerFactory, make_contract
 from feemgmt.core.money import money
+from ledger.models import JournalEntry
+from ledger.selectors import unbalanced_entries
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -80,6 +82,9 @@ def test_two_runs_for_the_same_date_create_each_charge_once(contracts):
     # 40 start fees + 40 × (11 or 12 monthly) + 40 × 4 quarterly
     assert total > 40 + 40 * 11 + 40 * 4
     assert first.charges_created + second.charges_created == total
+    # and each is booked once in the ledger (all these fees are fee-type)
+    assert JournalEntry.objects.filter(kind="charge").count() == total
+    assert unbalanced_entries() == []
     again = billing_run(on=day)
     assert again.charges_created == 0
 
