@@ -125,6 +125,17 @@ PAYMENT_METHODS = {
     "sandbox": _("Sandbox (simulated gateway)"),
 }
 
+# The adapter behind each payment method: name (as in PAYMENT_METHODS) → class and its
+# options (payments/adapters/registry.py). Each PAYMENT_METHODS name gets its entry here
+# as its adapter lands (bank_transfer, alipay, wechat_pay, auto_debit to come); until
+# then collecting for that method fails with an error naming it.
+PAYMENT_ADAPTERS = {
+    "sandbox": {
+        "class": "payments.adapters.sandbox.SandboxAdapter",
+        "options": {"secret": env.str("SANDBOX_SECRET", default="sandbox-secret")},
+    },
+}
+
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")

@@ -1,0 +1,14 @@
+import pytest
+
+from payments.adapters.registry import clear_cache
+from payments.adapters.sandbox import sandbox_reset
+
+
+@pytest.fixture(autouse=True)
+def _fresh_adapters():
+    """Every test starts with an empty sandbox gateway and freshly built adapters."""
+    sandbox_reset()
+    clear_cache()
+    yield
+    sandbox_reset()
+    clear_cache()

@@ -1,0 +1,223 @@
+"""The contract every payment adapter keeps (DESIGN.md, "Payment adapter contract").
+
+One suite, parametrised over every adapter in ``settings.PAYMENT_ADAPTERS``. Each
+adapter has a harness here that knows how to drive its gateway (the sandbox's memory,
+a local fake HTTP gateway for the real protocols); an adapter registered without a
+harness fails the suite, so a new adapter cannot skip the contract.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+import pytest
+from django.conf import settings
+
+from feemgmt.core.money import Money, money
+from payments.adapters import (
+    AttemptStatus,
+    CollectionRequest,
+    CollectionResult,
+    Notification,
+    RefundRequest,
+    RefundResult,
+    get_adapter,
+)
+from payments.adapters.base import thaw
+from payments.adapters.sandbox import GATEWAY, sandbox_notification
+
+_keys = itertools.count(1)
+
+
+def new_key(prefix: str = "K") -> str:
+    return f"{prefix}{next(_keys):06d}"
+
+
+class SandboxHarness:
+    """Drives the in-memory sandbox gateway."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def succeeding_request(self, amount: str = "100.00") -> CollectionRequest:
+        return CollectionRequest(
+            idempotency_key=new_key(),
+            amount=money(amount, "CNY"),
+            reference="CHG-0001",
+            description="Client management fee, March",
+            customer_ref="CUST-1",
+            notify_url="https://example.com/notify/sandbox",
+            metadata={"sandbox_outcome": "success", "bank_account": "6222021234567890123"},
+        )
+
+    def debits(self, idempotency_key: str) -> int:
+        return len(GATEWAY.debits(idempotency_key))
+
+    def notification(self, idempotency_key: str) -> tuple[dict[str, str], bytes]:
+        return sandbox_notification(idempotency_key, adapter=self.name)
+
+    def secrets(self) -> list[str]:
+        return [str(settings.PAYMENT_ADAPTERS[self.name]["options"]["secret"])]
+
+
+HARNESSES = {"payments.adapters.sandbox.SandboxAdapter": SandboxHarness}
+
+
+@pytest.fixture(params=list(settings.PAYMENT_ADAPTERS))
+def harness(request):
+    name = request.param
+    path = settings.PAYMENT_ADAPTERS[name]["class"]
+    if path not in HARNESSES:
+        pytest.fail(f"adapter {name!r} ({path}) has no contract harness in {__name__}")
+    return HARNESSES[path](name)
+
+
+@pytest.fixture
+def adapter(harness):
+    return get_adapter(harness.name)
+
+
+def test_every_payment_method_adapter_names_a_known_method(harness):
+    assert harness.name in settings.PAYMENT_METHODS
+    assert get_adapter(harness.name).name == harness.name
+
+
+def test_the_same_idempotency_key_debits_once(harness, adapter):
+    request = harness.succeeding_request()
+    first = adapter.collect(request)
+    again = adapter.collect(request)
+
+    assert first.status == again.status == AttemptStatus.SUCCEEDED
+    assert again.provider_reference == first.provider_reference
+    assert harness.debits(request.idempotency_key) == 1
+
+
+def test_a_new_key_is_a_new_payment(harness, adapter):
+    one, two = harness.succeeding_request(), harness.succeeding_request()
+    assert adapter.collect(one).provider_reference != adapter.collect(two).provider_reference
+    assert harness.debits(one.idempotency_key) == harness.debits(two.idempotency_key) == 1
+
+
+def test_query_after_collect_agrees(harness, adapter):
+    request = harness.succeeding_request("88.00")
+    collected = adapter.collect(request)
+    queried = adapter.query(request.idempotency_key)
+    by_reference = adapter.query(request.idempotency_key, collected.provider_reference)
+
+    for result in (queried, by_reference):
+        assert result.status == collected.status == AttemptStatus.SUCCEEDED
+        assert result.provider_reference == collected.provider_reference
+        assert result.amount == money("88.00", "CNY")
+
+
+def test_query_for_a_key_the_gateway_never_saw_is_declined_not_found(adapter):
+    result = adapter.query(new_key("NEVER"))
+    assert result.status == AttemptStatus.DECLINED
+    assert result.error_code == "not_found"
+    assert result.provider_reference is None
+
+
+def test_refunds_never_exceed_what_was_collected(harness, adapter):
+    collected = adapter.collect(harness.succeeding_request("100.00"))
+
+    def refund(amount, key=None):
+        return adapter.refund(
+            RefundRequest(
+                idempotency_key=key or new_key("R"),
+                amount=money(amount, "CNY"),
+                provider_reference=collected.provider_reference,
+                reason="overcharge",
+            )
+        )
+
+    too_much = refund("100.01")
+    assert too_much.status == AttemptStatus.DECLINED
+    assert too_much.error_code == "refund_exceeds_available"
+
+    first = refund("60.00", key="RFD-FIRST")
+    assert first.status == AttemptStatus.SUCCEEDED and first.amount == money("60.00", "CNY")
+    # The same refund key again is the same refund, not a second one.
+    assert refund("60.00", key="RFD-FIRST").provider_reference == first.provider_reference
+
+    over = refund("40.01")
+    assert over.status == AttemptStatus.DECLINED
+    assert over.error_code == "refund_exceeds_available"
+    assert refund("40.00").status == AttemptStatus.SUCCEEDED
+    assert refund("0.01").error_code == "refund_exceeds_available"
+
+
+def test_a_refund_of_an_unknown_payment_is_declined(adapter):
+    result = adapter.refund(
+        RefundRequest(
+            idempotency_key=new_key("R"),
+            amount=money("1.00", "CNY"),
+            provider_reference="NO-SUCH-PAYMENT",
+        )
+    )
+    assert result.status == AttemptStatus.DECLINED
+    assert result.error_code == "unknown_payment"
+
+
+def test_a_notification_parses_back_to_the_payment(harness, adapter):
+    if not adapter.supports_notifications:
+        pytest.skip(f"{harness.name} receives no notifications")
+    request = harness.succeeding_request("42.00")
+    collected = adapter.collect(request)
+    headers, body = harness.notification(request.idempotency_key)
+
+    notification = adapter.parse_notification(headers, body)
+
+    assert isinstance(notification, Notification)
+    assert notification.idempotency_key == request.idempotency_key
+    assert notification.provider_reference == collected.provider_reference
+    assert notification.status == AttemptStatus.SUCCEEDED
+    assert notification.amount == money("42.00", "CNY")
+    assert isinstance(notification.ack_body, bytes) and notification.ack_status == 200
+    notification.verify_amount(money("42.00", "CNY"))
+
+
+def test_result_dataclasses_are_frozen(harness, adapter):
+    request = harness.succeeding_request()
+    result = adapter.collect(request)
+    refund = adapter.refund(
+        RefundRequest(
+            idempotency_key=new_key("R"),
+            amount=money("1.00", "CNY"),
+            provider_reference=result.provider_reference,
+        )
+    )
+    for value in (request, result, refund):
+        assert dataclasses.is_dataclass(value)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.status = AttemptStatus.DECLINED  # type: ignore[misc]
+    for payload in (result.raw, refund.raw, request.metadata):
+        with pytest.raises(TypeError):
+            payload["tampered"] = "yes"  # type: ignore[index]
+    assert isinstance(result, CollectionResult) and isinstance(refund, RefundResult)
+    assert isinstance(result.amount, Money)
+
+
+def test_raw_payloads_hold_no_secret_and_no_full_account_number(harness, adapter):
+    request = harness.succeeding_request()
+    results = [adapter.collect(request), adapter.query(request.idempotency_key)]
+    results.append(
+        adapter.refund(
+            RefundRequest(
+                idempotency_key=new_key("R"),
+                amount=money("1.00", "CNY"),
+                provider_reference=results[0].provider_reference,
+            )
+        )
+    )
+    if adapter.supports_notifications:
+        results.append(adapter.parse_notification(*harness.notification(request.idempotency_key)))
+
+    for result in results:
+        text = repr(thaw(result.raw))
+        assert result.raw, "the raw payload is kept (redacted), not dropped"
+        for secret in harness.secrets():
+            assert secret not in text
+        assert "6222021234567890123" not in text
+        assert "sign" not in {key.lower() for key in thaw(result.raw)}
+    assert harness.secrets()[0] not in repr(adapter)
