@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from contracts.choices import FeeKind
 from contracts.models import Contract, Fee
 from contracts.services import contracts_advance_status
 from feemgmt.core.money import Money, money_from_db, quantize
+from feemgmt.core.sql import insert_rows
 from ledger.postings import (
     BilledCharge,
     post_charge_cancellation,
@@ -41,7 +42,6 @@ from .models import Charge
 
 logger = logging.getLogger(__name__)
 
-INSERT_BATCH = 1000
 
 _FEE_COLUMNS = (
     "id",
@@ -140,67 +140,56 @@ def _due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date |
 def _insert_charges(rows: list[_Row]) -> list[tuple[int, _Row, Money]]:
     """Insert charges, skipping any that exist; return (charge id, row, amount) of
     those actually inserted."""
-    if not rows:
-        return []
-    ops = connection.ops
-    table = connection.ops.quote_name(Charge._meta.db_table)
-    columns = (
-        "contract_id",
-        "fee_id",
-        "kind",
-        "period_start",
-        "period_end",
-        "due_date",
-        "amount",
-        "amount_currency",
-        "prorated",
-        "status",
-        "created_at",
-        "updated_at",
-    )
-    now = ops.adapt_datetimefield_value(timezone.now())
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    inserted: list[tuple[int, _Row, Money]] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_BATCH):
-            batch = rows[start : start + INSERT_BATCH]
-            params: list = []
-            for row in batch:
-                spec = row.spec
-                params += [
-                    row.contract_id,
-                    row.fee_id,
-                    row.kind,
-                    ops.adapt_datefield_value(spec.period_start),
-                    ops.adapt_datefield_value(spec.period_end),
-                    ops.adapt_datefield_value(spec.due_date),
-                    ops.adapt_decimalfield_value(spec.amount.amount, 14, 2),
-                    spec.amount.currency.code,
-                    spec.prorated,
-                    ChargeStatus.PENDING.value,
-                    now,
-                    now,
-                ]
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                + ", ".join([placeholder] * len(batch))
-                + " ON CONFLICT DO NOTHING RETURNING id, fee_id, period_start, amount,"
-                " amount_currency"
+    now = timezone.now()
+    returned = insert_rows(
+        Charge,
+        (
+            "contract_id",
+            "fee_id",
+            "kind",
+            "period_start",
+            "period_end",
+            "due_date",
+            "amount",
+            "amount_currency",
+            "prorated",
+            "status",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (
+                row.contract_id,
+                row.fee_id,
+                row.kind,
+                row.spec.period_start,
+                row.spec.period_end,
+                row.spec.due_date,
+                row.spec.amount.amount,
+                row.spec.amount.currency.code,
+                row.spec.prorated,
+                ChargeStatus.PENDING.value,
+                now,
+                now,
             )
-            cursor.execute(sql, params)
-            by_key = {(row.fee_id, row.spec.period_start): row for row in batch}
-            for charge_id, fee_id, period_start, amount, currency in cursor.fetchall():
-                if isinstance(period_start, str):  # SQLite hands dates back as text
-                    period_start = dt.date.fromisoformat(period_start)
-                row = by_key[fee_id, period_start]
-                inserted.append((charge_id, row, money_from_db(amount, currency)))
+            for row in rows
+        ),
+        returning=("id", "fee_id", "period_start", "amount", "amount_currency"),
+        ignore_conflicts=True,
+    )
+    by_key = {(row.fee_id, row.spec.period_start): row for row in rows}
+    inserted = []
+    for charge_id, fee_id, period_start, amount, currency in returned:
+        if isinstance(period_start, str):  # SQLite hands dates back as text
+            period_start = dt.date.fromisoformat(period_start)
+        inserted.append((charge_id, by_key[fee_id, period_start], money_from_db(amount, currency)))
     return inserted
 
 
 def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
     totals = BillingTotals()
     rows: list[_Row] = []
-    bookmarks: list[Fee] = []
+    bookmarks: list[tuple[int, dt.date | None]] = []
     for fee in fee_rows:
         totals.fees_seen += 1
         totals.contract_ids.add(fee.contract_id)
@@ -209,7 +198,7 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
             _Row(fee.id, fee.contract_id, fee.kind, spec, fee.contract__customer_id, fee.treatment)
             for spec in specs
         ]
-        bookmarks.append(Fee(id=fee.id, next_due_date=following))
+        bookmarks.append((fee.id, following))
     inserted = _insert_charges(rows)
     for _charge_id, _row, amount in inserted:
         totals.charges_created += 1
@@ -227,8 +216,13 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
             for charge_id, row, amount in inserted
         ]
     )
-    if bookmarks:
-        Fee.objects.bulk_update(bookmarks, ["next_due_date"])
+    # One UPDATE per distinct next due date: a chunk's fees mostly share a few (the
+    # 1st of next month; anniversaries spread over at most a year of days).
+    by_date: dict[dt.date | None, list[int]] = defaultdict(list)
+    for fee_id, following in bookmarks:
+        by_date[following].append(fee_id)
+    for following, fee_ids in by_date.items():
+        Fee.objects.filter(id__in=fee_ids).update(next_due_date=following)
     return totals
 
 

@@ -58,11 +58,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.choices import SigningTreatment
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, quantize
+from feemgmt.core.sql import insert_rows
 
 from .choices import AccountPurpose, EntryKind, normal_sign
 from .models import Account, JournalEntry, JournalLine
@@ -411,7 +413,9 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
     fetched or created in bulk, then entries and lines inserted in bulk). The
     charges are new, so none of them can have an entry yet; if one had, the unique
     (kind, reference) would roll the caller's transaction back rather than post
-    twice. Returns the number of entries posted.
+    twice. Like :func:`ledger.services.journal_post`, every entry it writes
+    balances by construction (one debit, one equal credit). Returns the number of
+    entries posted.
     """
     to_post = [
         c
@@ -423,28 +427,34 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
     currencies = sorted({c.amount.currency.code for c in to_post})
     income = {currency: _company(AccountPurpose.FEE_INCOME, currency) for currency in currencies}
     receivable = _customer_accounts(R, {(c.customer_id, c.amount.currency.code) for c in to_post})
-    entries = JournalEntry.objects.bulk_create(
-        JournalEntry(
-            kind=EntryKind.CHARGE,
-            reference=charge_subject(c.charge_id),
-            subject=charge_subject(c.charge_id),
-            currency=c.amount.currency.code,
-            effective_on=c.on,
-        )
-        for c in to_post
+    now = timezone.now()
+    returned = insert_rows(
+        JournalEntry,
+        ("kind", "reference", "subject", "currency", "effective_on", "memo", "created_at"),
+        (
+            (
+                EntryKind.CHARGE.value,
+                charge_subject(c.charge_id),
+                charge_subject(c.charge_id),
+                c.amount.currency.code,
+                c.on,
+                "",
+                now,
+            )
+            for c in to_post
+        ),
+        returning=("id", "reference"),
     )
+    entry_ids = dict((reference, entry_id) for entry_id, reference in returned)
     lines = []
-    for entry, charge in zip(entries, to_post, strict=True):
+    for charge in to_post:
+        entry_id = entry_ids[charge_subject(charge.charge_id)]
         currency = charge.amount.currency.code
         amount = quantize(charge.amount).amount
-        lines.append(
-            JournalLine(
-                entry=entry, account=receivable[charge.customer_id, currency], amount=amount
-            )
-        )
-        lines.append(JournalLine(entry=entry, account=income[currency], amount=-amount))
-    JournalLine.objects.bulk_create(lines)
-    return len(entries)
+        lines.append((entry_id, receivable[charge.customer_id, currency].pk, amount))
+        lines.append((entry_id, income[currency].pk, -amount))
+    insert_rows(JournalLine, ("entry_id", "account_id", "amount"), lines)
+    return len(returned)
 
 
 def _customer_accounts(purpose: str, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Account]:
