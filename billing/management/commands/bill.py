@@ -33,8 +33,6 @@ class Command(BaseCommand):
         result = billing_run(
             on=day, chunk_size=chunk_size, progress=self._progress if show_progress else None
         )
-        if show_progress and result.chunks:
-            sys.stderr.write("\n")
         self.stdout.write(_("Billing run for %(date)s") % {"date": day.isoformat()})
         self.stdout.write(
             _("  contracts activated / ended: %(activated)d / %(ended)d")
@@ -60,4 +58,6 @@ class Command(BaseCommand):
             + _("  %(done)d / %(total)d fees (%(percent)d%%), %(charges)d charges")
             % {"done": done, "total": total, "percent": percent, "charges": totals.charges_created}
         )
+        if done >= total:
+            sys.stderr.write("\n")  # end the line before anything else is printed
         sys.stderr.flush()
