@@ -134,6 +134,19 @@ PAYMENT_ADAPTERS = {
         "class": "payments.adapters.sandbox.SandboxAdapter",
         "options": {"secret": env.str("SANDBOX_SECRET", default="sandbox-secret")},
     },
+    # The payee account printed on payment notices (demo defaults); settled by
+    # reconciliation (no bank link: the bank tells us nothing until a statement line
+    # is matched).
+    "bank_transfer": {
+        "class": "payments.adapters.bank_transfer.BankTransferAdapter",
+        "options": {
+            "account_name": env.str("BANK_TRANSFER_ACCOUNT_NAME", default="示例物业管理有限公司"),
+            "account_number": env.str(
+                "BANK_TRANSFER_ACCOUNT_NUMBER", default="6222020200012345678"
+            ),
+            "bank_name": env.str("BANK_TRANSFER_BANK_NAME", default="中国工商银行上海分行营业部"),
+        },
+    },
 }
 
 # --- Static files ---------------------------------------------------------

@@ -24,6 +24,7 @@ from payments.adapters import (
     RefundResult,
     get_adapter,
 )
+from payments.adapters.bank_transfer import SimulatedBank, remittance_reference
 from payments.adapters.base import thaw
 from payments.adapters.sandbox import GATEWAY, sandbox_notification
 
@@ -61,7 +62,51 @@ class SandboxHarness:
         return [str(settings.PAYMENT_ADAPTERS[self.name]["options"]["secret"])]
 
 
-HARNESSES = {"payments.adapters.sandbox.SandboxAdapter": SandboxHarness}
+class BankTransferHarness:
+    """Plays the bank for the bank transfer adapter, which has no gateway of its own.
+
+    A bank transfer never succeeds on ``collect`` and its refund is a manual transfer;
+    the suite's rules assume a gateway that settles and refunds. So the harness gives
+    this process's adapter a :class:`SimulatedBank` link (the registry's cache is
+    rebuilt after each test by conftest) and a "succeeding request" is one whose
+    customer pays at once and whose statement line reconciliation matches. The rules
+    are unchanged; without a link the adapter says PENDING and
+    "manual_refund_required" (test_bank_transfer.py).
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.bank = SimulatedBank()
+        get_adapter(name).link = self.bank
+
+    def succeeding_request(self, amount: str = "100.00") -> CollectionRequest:
+        request = CollectionRequest(
+            idempotency_key=new_key(),
+            amount=money(amount, "CNY"),
+            reference="CHG-0001",
+            description="Client management fee, March",
+            customer_ref="CUST-1",
+            metadata={"bank_account": "6222021234567890123"},
+        )
+        self.bank.expect_payment(remittance_reference(request.idempotency_key))
+        return request
+
+    def debits(self, idempotency_key: str) -> int:
+        notice = self.bank.notice(remittance_reference(idempotency_key))
+        return len(notice.credits) if notice else 0
+
+    def notification(self, idempotency_key: str) -> tuple[dict[str, str], bytes]:
+        raise AssertionError("a bank transfer has no notifications")
+
+    def secrets(self) -> list[str]:
+        # Nothing secret; the payee account number is kept only masked.
+        return [str(get_adapter(self.name).account_number)]
+
+
+HARNESSES = {
+    "payments.adapters.sandbox.SandboxAdapter": SandboxHarness,
+    "payments.adapters.bank_transfer.BankTransferAdapter": BankTransferHarness,
+}
 
 
 @pytest.fixture(params=list(settings.PAYMENT_ADAPTERS))
