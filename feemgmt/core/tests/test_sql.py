@@ -1,0 +1,86 @@
+"""insert_rows: what the billing run relies on to count exactly what it created."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from billing.models import Charge
+from contracts.models import Customer, Fee
+from contracts.tests.factories import make_contract
+from feemgmt.core import sql
+from feemgmt.core.sql import insert_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rows_skipped_by_a_conflict_return_nothing():
+    Customer.objects.create(code="C1", name="existing", email="a@example.com")
+    returned = insert_rows(
+        Customer,
+        ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+        [
+            (
+                code,
+                f"name {code}",
+                "x@example.com",
+                "CNY",
+                "",
+                dt.datetime.now(dt.UTC),
+                dt.datetime.now(dt.UTC),
+            )
+            for code in ("C1", "C2", "C3")
+        ],
+        returning=("code",),
+        ignore_conflicts=True,
+    )
+    assert sorted(code for (code,) in returned) == ["C2", "C3"]
+    assert Customer.objects.get(code="C1").name == "existing"
+
+
+def test_large_inserts_are_split_and_values_keep_their_types(monkeypatch):
+    monkeypatch.setattr(sql, "MAX_PARAMS", 30)  # 12 columns: two rows per statement
+    contract = make_contract()
+    fee = Fee.objects.get(contract=contract)
+    now = dt.datetime.now(dt.UTC)
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(5)]
+    returned = insert_rows(
+        Charge,
+        (
+            "contract_id",
+            "fee_id",
+            "kind",
+            "period_start",
+            "period_end",
+            "due_date",
+            "amount",
+            "amount_currency",
+            "prorated",
+            "status",
+            "created_at",
+            "updated_at",
+        ),
+        [
+            (
+                contract.pk,
+                fee.pk,
+                "recurring",
+                day,
+                day,
+                day,
+                Decimal("1234.56"),
+                "CNY",
+                True,
+                "pending",
+                now,
+                now,
+            )
+            for day in days
+        ],
+        returning=("id",),
+    )
+    assert len(returned) == 5
+    charges = Charge.objects.order_by("period_start")
+    assert [c.period_start for c in charges] == days
+    assert {c.amount.amount for c in charges} == {Decimal("1234.56")}
+    assert all(c.prorated for c in charges)
