@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "djmoney",
     "feemgmt.core",
     "contracts",
+    "alerts",
     "ledger",
     "billing",
     "payments",
@@ -125,10 +126,27 @@ PAYMENT_METHODS = {
     "sandbox": _("Sandbox (simulated gateway)"),
 }
 
+
 # The adapter behind each payment method: name (as in PAYMENT_METHODS) → class and its
-# options (payments/adapters/registry.py). Each PAYMENT_METHODS name gets its entry here
-# as its adapter lands (bank_transfer, alipay, wechat_pay, auto_debit to come); until
-# then collecting for that method fails with an error naming it.
+# options (payments/adapters/registry.py). Alipay and WeChat Pay speak their real
+# protocols once their merchant keys are configured; until then (the demo) they are
+# backed by the sandbox gateway, so every method can be tried without a merchant account.
+def _read_key(variable):
+    """A PEM key from the file the variable names ("" when unset)."""
+    path = env.str(variable, default="")
+    return Path(path).read_text() if path else ""
+
+
+def _sandbox_backed(name):
+    return {
+        "class": "payments.adapters.sandbox.SandboxAdapter",
+        "options": {
+            "secret": env.str("SANDBOX_SECRET", default="sandbox-secret"),
+            "app_id": f"{name}-sandbox",
+        },
+    }
+
+
 PAYMENT_ADAPTERS = {
     "sandbox": {
         "class": "payments.adapters.sandbox.SandboxAdapter",
@@ -147,7 +165,64 @@ PAYMENT_ADAPTERS = {
             "bank_name": env.str("BANK_TRANSFER_BANK_NAME", default="中国工商银行上海分行营业部"),
         },
     },
+    "alipay": _sandbox_backed("alipay"),
+    "wechat_pay": _sandbox_backed("wechat_pay"),
+    # Direct debits under the customers' mandates, batched into ISO 20022 pain.008
+    # files for the creditor's bank (demo creditor defaults).
+    "auto_debit": {
+        "class": "payments.adapters.auto_debit.AutoDebitAdapter",
+        "options": {
+            "creditor_name": env.str("AUTO_DEBIT_CREDITOR_NAME", default="示例物业管理有限公司"),
+            "creditor_iban": env.str("AUTO_DEBIT_CREDITOR_IBAN", default="DE87200500001234567890"),
+            "creditor_bic": env.str("AUTO_DEBIT_CREDITOR_BIC", default="BANKDEFFXXX"),
+            "creditor_id": env.str("AUTO_DEBIT_CREDITOR_ID", default="DE98ZZZ09999999999"),
+        },
+    },
 }
+if env.str("ALIPAY_APP_ID", default=""):
+    PAYMENT_ADAPTERS["alipay"] = {
+        "class": "payments.adapters.alipay.AlipayAdapter",
+        "options": {
+            "app_id": env.str("ALIPAY_APP_ID"),
+            "seller_id": env.str("ALIPAY_SELLER_ID"),
+            "app_private_key": _read_key("ALIPAY_APP_PRIVATE_KEY_FILE"),
+            "alipay_public_key": _read_key("ALIPAY_PUBLIC_KEY_FILE"),
+            "gateway_url": env.str(
+                "ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do"
+            ),
+        },
+    }
+if env.str("WECHAT_PAY_MCHID", default=""):
+    PAYMENT_ADAPTERS["wechat_pay"] = {
+        "class": "payments.adapters.wechat_pay.WechatPayAdapter",
+        "options": {
+            "mchid": env.str("WECHAT_PAY_MCHID"),
+            "appid": env.str("WECHAT_PAY_APPID"),
+            "apiv3_key": env.str("WECHAT_PAY_APIV3_KEY"),
+            "cert_serial_no": env.str("WECHAT_PAY_CERT_SERIAL_NO"),
+            "private_key": _read_key("WECHAT_PAY_PRIVATE_KEY_FILE"),
+            "public_key": _read_key("WECHAT_PAY_PUBLIC_KEY_FILE"),
+            "public_key_id": env.str("WECHAT_PAY_PUBLIC_KEY_ID"),
+            "gateway_url": env.str(
+                "WECHAT_PAY_GATEWAY_URL", default="https://api.mch.weixin.qq.com"
+            ),
+        },
+    }
+
+# Collection (payments/services/collection.py). After a declined attempt the charge
+# is retried after each of these numbers of days in turn, then it is overdue.
+PAYMENT_RETRY_DAYS = env.list("PAYMENT_RETRY_DAYS", cast=int, default=[1, 3, 7])
+# A payment waiting for the customer or the bank is checked again after this many days.
+PAYMENT_PENDING_CHECK_DAYS = env.int("PAYMENT_PENDING_CHECK_DAYS", default=1)
+# Where gateways send their notifications: this site's public address.
+PAYMENT_NOTIFY_BASE_URL = env.str("PAYMENT_NOTIFY_BASE_URL", default="http://127.0.0.1:8000")
+# The billing run hands the charges it creates to collection at once (the sweep
+# would find them anyway on its next round).
+PAYMENT_COLLECT_AFTER_BILLING = env.bool("PAYMENT_COLLECT_AFTER_BILLING", default=True)
+# Customers paying by direct debit are told this many days before a debit.
+AUTO_DEBIT_PRENOTIFY_DAYS = env.int("AUTO_DEBIT_PRENOTIFY_DAYS", default=3)
+# Days between a direct debit batch's creation and the collection date it asks for.
+AUTO_DEBIT_LEAD_DAYS = env.int("AUTO_DEBIT_LEAD_DAYS", default=2)
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"

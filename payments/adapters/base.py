@@ -139,7 +139,7 @@ class NotificationRejected(AdapterError):
         "wrong_app_id": _("The notification is addressed to another merchant application."),
         "amount_mismatch": _("The notified amount does not match the payment."),
         "stale_timestamp": _(
-            "The notification's timestamp is more than five minutes away from now."
+            "The notification's timestamp is outside the window the gateway allows."
         ),
         "replay": _("The notification was already used."),
         "unknown_payment": _("The notification refers to a payment the gateway has no record of."),

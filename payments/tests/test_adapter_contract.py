@@ -13,6 +13,7 @@ import itertools
 
 import pytest
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from feemgmt.core.money import Money, money
 from payments.adapters import (
@@ -38,7 +39,7 @@ def new_key(prefix: str = "K") -> str:
 class SandboxHarness:
     """Drives the in-memory sandbox gateway."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, settings=None):
         self.name = name
 
     def succeeding_request(self, amount: str = "100.00") -> CollectionRequest:
@@ -74,7 +75,7 @@ class BankTransferHarness:
     "manual_refund_required" (test_bank_transfer.py).
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, settings=None):
         self.name = name
         self.bank = SimulatedBank()
         get_adapter(name).link = self.bank
@@ -103,24 +104,62 @@ class BankTransferHarness:
         return [str(get_adapter(self.name).account_number)]
 
 
+# Adapter class → its harness (a dotted path, so each adapter's harness lives beside
+# its fake gateway). A harness is built as ``Harness(name, settings)`` with
+# pytest-django's ``settings`` fixture, and may define ``close()``.
 HARNESSES = {
-    "payments.adapters.sandbox.SandboxAdapter": SandboxHarness,
-    "payments.adapters.bank_transfer.BankTransferAdapter": BankTransferHarness,
+    "payments.adapters.sandbox.SandboxAdapter": f"{__name__}.SandboxHarness",
+    "payments.adapters.bank_transfer.BankTransferAdapter": f"{__name__}.BankTransferHarness",
+    "payments.adapters.alipay.AlipayAdapter": "payments.tests.fakes.alipay.AlipayHarness",
+    "payments.adapters.wechat_pay.WechatPayAdapter": (
+        "payments.tests.fakes.wechat_pay.WechatPayHarness"
+    ),
+    "payments.adapters.auto_debit.AutoDebitAdapter": (
+        "payments.tests.fakes.auto_debit.AutoDebitHarness"
+    ),
+}
+
+# Adapters for real gateways that settings leave sandbox-backed until keys are
+# configured: the suite runs them too, each harness pointing the adapter at a local
+# fake gateway that speaks the real wire format.
+REAL_GATEWAY_ADAPTERS = {
+    "alipay": "payments.adapters.alipay.AlipayAdapter",
+    "wechat_pay": "payments.adapters.wechat_pay.WechatPayAdapter",
 }
 
 
-@pytest.fixture(params=list(settings.PAYMENT_ADAPTERS))
-def harness(request):
-    name = request.param
-    path = settings.PAYMENT_ADAPTERS[name]["class"]
+def _suite() -> list[tuple[str, str]]:
+    configured = [(name, entry["class"]) for name, entry in settings.PAYMENT_ADAPTERS.items()]
+    extra = [pair for pair in REAL_GATEWAY_ADAPTERS.items() if pair not in configured]
+    return configured + extra
+
+
+@pytest.fixture(params=_suite(), ids=lambda pair: f"{pair[0]}:{pair[1].rsplit('.', 1)[-1]}")
+def harness(request, settings):
+    name, path = request.param
     if path not in HARNESSES:
         pytest.fail(f"adapter {name!r} ({path}) has no contract harness in {__name__}")
-    return HARNESSES[path](name)
+    harness = import_string(HARNESSES[path])(name, settings)
+    yield harness
+    close = getattr(harness, "close", None)
+    if close is not None:
+        close()
 
 
 @pytest.fixture
 def adapter(harness):
     return get_adapter(harness.name)
+
+
+def pay(harness, adapter, request: CollectionRequest) -> CollectionResult:
+    """Collect, with the payer doing their part where the method needs one.
+
+    A QR code or pay link is PENDING until the customer pays; such a harness defines
+    ``pay(adapter, request)``: it collects, pays in the fake gateway as the customer
+    would, and returns what collecting again with the same key answers.
+    """
+    custom = getattr(harness, "pay", None)
+    return custom(adapter, request) if custom else adapter.collect(request)
 
 
 def test_every_payment_method_adapter_names_a_known_method(harness):
@@ -130,7 +169,7 @@ def test_every_payment_method_adapter_names_a_known_method(harness):
 
 def test_the_same_idempotency_key_debits_once(harness, adapter):
     request = harness.succeeding_request()
-    first = adapter.collect(request)
+    first = pay(harness, adapter, request)
     again = adapter.collect(request)
 
     assert first.status == again.status == AttemptStatus.SUCCEEDED
@@ -140,13 +179,16 @@ def test_the_same_idempotency_key_debits_once(harness, adapter):
 
 def test_a_new_key_is_a_new_payment(harness, adapter):
     one, two = harness.succeeding_request(), harness.succeeding_request()
-    assert adapter.collect(one).provider_reference != adapter.collect(two).provider_reference
+    assert (
+        pay(harness, adapter, one).provider_reference
+        != pay(harness, adapter, two).provider_reference
+    )
     assert harness.debits(one.idempotency_key) == harness.debits(two.idempotency_key) == 1
 
 
 def test_query_after_collect_agrees(harness, adapter):
     request = harness.succeeding_request("88.00")
-    collected = adapter.collect(request)
+    collected = pay(harness, adapter, request)
     queried = adapter.query(request.idempotency_key)
     by_reference = adapter.query(request.idempotency_key, collected.provider_reference)
 
@@ -164,7 +206,7 @@ def test_query_for_a_key_the_gateway_never_saw_is_declined_not_found(adapter):
 
 
 def test_refunds_never_exceed_what_was_collected(harness, adapter):
-    collected = adapter.collect(harness.succeeding_request("100.00"))
+    collected = pay(harness, adapter, harness.succeeding_request("100.00"))
 
     def refund(amount, key=None):
         return adapter.refund(
@@ -208,7 +250,7 @@ def test_a_notification_parses_back_to_the_payment(harness, adapter):
     if not adapter.supports_notifications:
         pytest.skip(f"{harness.name} receives no notifications")
     request = harness.succeeding_request("42.00")
-    collected = adapter.collect(request)
+    collected = pay(harness, adapter, request)
     headers, body = harness.notification(request.idempotency_key)
 
     notification = adapter.parse_notification(headers, body)
@@ -224,7 +266,7 @@ def test_a_notification_parses_back_to_the_payment(harness, adapter):
 
 def test_result_dataclasses_are_frozen(harness, adapter):
     request = harness.succeeding_request()
-    result = adapter.collect(request)
+    result = pay(harness, adapter, request)
     refund = adapter.refund(
         RefundRequest(
             idempotency_key=new_key("R"),
@@ -245,7 +287,7 @@ def test_result_dataclasses_are_frozen(harness, adapter):
 
 def test_raw_payloads_hold_no_secret_and_no_full_account_number(harness, adapter):
     request = harness.succeeding_request()
-    results = [adapter.collect(request), adapter.query(request.idempotency_key)]
+    results = [pay(harness, adapter, request), adapter.query(request.idempotency_key)]
     results.append(
         adapter.refund(
             RefundRequest(

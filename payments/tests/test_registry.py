@@ -40,10 +40,10 @@ def test_adapter_names_follow_the_settings_order():
 
 
 def test_an_unknown_name_says_which():
-    with pytest.raises(UnknownAdapter, match="“wechat_pay”") as error:
-        get_adapter("wechat_pay")
+    with pytest.raises(UnknownAdapter, match="“unionpay”") as error:
+        get_adapter("unionpay")
     assert isinstance(error.value, ImproperlyConfigured)
-    assert error.value.name == "wechat_pay"
+    assert error.value.name == "unionpay"
 
 
 def test_a_bad_class_path_names_the_adapter_and_the_path():
