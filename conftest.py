@@ -39,6 +39,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _billing_does_not_enqueue(settings):
+    """Billing tests look at the charges a run creates; collection has its own tests
+    (which turn this back on to see the hand-over)."""
+    settings.PAYMENT_COLLECT_AFTER_BILLING = False
+
+
 @pytest.fixture
 def api(django_user_model):
     """An API client logged in as a superuser."""

@@ -43,6 +43,15 @@ class Charge(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING
     )
+    next_attempt_on = models.DateField(
+        _("next collection step"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When collection next acts on this charge: the first attempt on the due date, "
+            "a retry, or a check on a payment in progress. Empty once nothing is left to do."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -54,6 +63,11 @@ class Charge(models.Model):
             models.Index(fields=["contract", "due_date"]),
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["due_date"]),
+            models.Index(
+                fields=["next_attempt_on"],
+                condition=Q(next_attempt_on__isnull=False),
+                name="charge_collection_due",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -38,6 +38,7 @@ from ledger.postings import (
 
 from . import calendar
 from .choices import ChargeStatus
+from .events import charges_billed
 from .models import Charge
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[int, _Row, Money]]:
             "amount_currency",
             "prorated",
             "status",
+            "next_attempt_on",
             "created_at",
             "updated_at",
         ),
@@ -169,6 +171,7 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[int, _Row, Money]]:
                 row.spec.amount.currency.code,
                 row.spec.prorated,
                 ChargeStatus.PENDING.value,
+                row.spec.due_date,
                 now,
                 now,
             )
@@ -223,6 +226,10 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
         by_date[following].append(fee_id)
     for following, fee_ids in by_date.items():
         Fee.objects.filter(id__in=fee_ids).update(next_due_date=following)
+    if inserted:
+        charges_billed.send(
+            sender=Charge, charge_ids=[charge_id for charge_id, _row, _amount in inserted], on=on
+        )
     return totals
 
 
@@ -342,8 +349,8 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
         never_started = charge.kind == FeeKind.SERVICE_START and end < contract.service_start
         after_end = charge.period_start is not None and charge.period_start > end
         if never_started or after_end:
-            charge.status = ChargeStatus.CANCELLED
-            charge.save(update_fields=["status", "updated_at"])
+            charge.status, charge.next_attempt_on = ChargeStatus.CANCELLED, None
+            charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
             post_charge_cancellation(charge_id=charge.pk, on=today)
             cancelled += 1
         elif charge.period_end is not None and charge.period_end > end:

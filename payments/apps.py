@@ -12,3 +12,5 @@ class PaymentsConfig(AppConfig):
         from payments.adapters.checks import check_payment_adapters
 
         checks.register(check_payment_adapters, "payments")
+
+        from payments import receivers  # noqa: F401  (connects the signal receivers)

@@ -1,0 +1,526 @@
+"""Collecting a charge (DESIGN.md, "Collecting a charge").
+
+For one charge, in this order:
+
+1. An attempt still open is resolved first: an *unknown* one (a timeout, an error,
+   a worker that died mid-call) by querying the gateway with its key; a *pending*
+   one (a QR code, a payment notice, a queued direct debit) by asking again when
+   its check date comes. Nothing new is tried while one is open.
+2. What is left is paid from the customer's prepaid balance, all or part.
+3. The rest goes to the contract's payment method: an attempt row is committed
+   (status unknown, key ``CH<charge>-<n>``) before the gateway is called, and the
+   answer is recorded in a second transaction.
+
+A session advisory lock per charge keeps two workers from collecting the same
+charge at once (a duplicate task just returns ``busy``); row locks on the charge
+order the recording of answers against notifications and staff actions; unique
+constraints make every repeat a no-op. The key is derived from the attempt number,
+so even a crash that loses the attempt row re-asks the gateway with the same key.
+
+Outcomes follow the retry schedule (``settings.PAYMENT_RETRY_DAYS``): a decline
+fails the charge and schedules the next attempt; after the last retry, or when a
+payment is still outstanding past the schedule's end, the charge is overdue (and
+still collectable: a late payment settles it). Money that arrives for a charge that
+no longer needs it (paid twice, cancelled, written off) is never lost: it is
+credited to the customer's prepaid balance and raises an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.choices import AlertKind, Severity
+from alerts.services import alert_raise, alerts_resolve
+from billing.choices import ChargeStatus
+from billing.models import Charge
+from contracts.choices import SigningTreatment
+from feemgmt.core.locks import advisory_lock
+from feemgmt.core.money import Money, money_from_db
+from ledger.choices import AccountPurpose
+from ledger.postings import apply_prepaid, charge_subject, post_payment, post_prepayment
+from ledger.selectors import account_balance, subject_balance
+from ledger.services import account_for
+from payments.adapters import (
+    AdapterError,
+    CollectionRequest,
+    CollectionResult,
+    UnknownAdapter,
+    get_adapter,
+)
+from payments.adapters.base import AttemptStatus as Gateway
+from payments.adapters.base import thaw
+from payments.choices import OPEN_ATTEMPT_STATUSES, AttemptStatus
+from payments.models import PaymentAttempt, attempt_key
+
+from . import mandates, notices
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAMESPACE = "charge-collection"
+COLLECTABLE = (ChargeStatus.PENDING, ChargeStatus.FAILED, ChargeStatus.OVERDUE)
+
+
+class Outcome(StrEnum):
+    """What one call of :func:`charge_collect` did (for tasks, logs and staff)."""
+
+    BUSY = "busy"  # another worker holds the charge
+    NOT_DUE = "not_due"  # nothing to do today (or the charge is settled)
+    PAID = "paid"
+    PENDING = "pending"  # waiting for the customer, the bank or a notification
+    UNKNOWN = "unknown"  # no answer yet; asked again on the next sweep
+    FAILED = "failed"  # declined; a retry is scheduled
+    OVERDUE = "overdue"
+    BLOCKED = "blocked"  # cannot be attempted (no mandate, over its limit, no adapter)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    attempt: PaymentAttempt | None
+    outcome: Outcome | None = None
+
+
+def retry_days() -> list[int]:
+    return [int(days) for days in settings.PAYMENT_RETRY_DAYS]
+
+
+def overdue_after(charge: Charge) -> dt.date:
+    """The day after which an unpaid charge is overdue: the due date plus every retry."""
+    return charge.due_date + dt.timedelta(days=sum(retry_days()))
+
+
+def _treatment(charge: Charge) -> str:
+    return charge.fee.treatment or SigningTreatment.FEE
+
+
+def outstanding(charge: Charge) -> Money:
+    """What is still to collect on a charge.
+
+    A fee charge is booked as receivable, so the ledger says (payments, prepaid
+    applied and write-offs included). A prepayment or deposit is booked only when
+    collected: the charge less what its attempts collected.
+    """
+    currency = charge.amount.currency.code
+    if _treatment(charge) == SigningTreatment.FEE:
+        if charge.amount.amount == 0:
+            return charge.amount
+        receivable = account_for(
+            purpose=AccountPurpose.RECEIVABLE,
+            currency=currency,
+            customer_id=charge.contract.customer_id,
+        )
+        return subject_balance(account=receivable, subject=charge_subject(charge.pk))
+    collected = charge.attempts.filter(status=AttemptStatus.SUCCEEDED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return charge.amount - money_from_db(collected, currency)
+
+
+def notify_url(method: str) -> str:
+    return settings.PAYMENT_NOTIFY_BASE_URL.rstrip("/") + reverse(
+        "payments:notify", kwargs={"method": method}
+    )
+
+
+# --- The pipeline --------------------------------------------------------------------
+
+
+def charge_collect(charge_id: int, *, on: dt.date | None = None, force: bool = False) -> Outcome:
+    """Move one charge's collection forward; safe to call twice, or from two workers.
+
+    ``force`` ignores the charge's next collection date (staff "retry now").
+    """
+    on = on or timezone.localdate()
+    with advisory_lock(LOCK_NAMESPACE, charge_id) as held:
+        if not held:
+            return Outcome.BUSY
+        open_attempt = (
+            PaymentAttempt.objects.filter(charge_id=charge_id, status__in=OPEN_ATTEMPT_STATUSES)
+            .select_related("charge")
+            .first()
+        )
+        if open_attempt is not None:
+            return _resolve(open_attempt, on=on, force=force)
+        plan = _prepare(charge_id, on=on, force=force)
+        if plan.attempt is None:
+            return plan.outcome or Outcome.NOT_DUE
+        return _send(plan.attempt, on=on)
+
+
+def _resolve(attempt: PaymentAttempt, *, on: dt.date, force: bool) -> Outcome:
+    """Ask the gateway about an open attempt before anything else happens."""
+    charge = attempt.charge
+    waiting = charge.next_attempt_on is None or charge.next_attempt_on > on
+    if attempt.status == AttemptStatus.PENDING and not force and waiting:
+        return Outcome.PENDING
+    adapter = get_adapter(attempt.method)
+    try:
+        result = adapter.query(attempt.idempotency_key, attempt.provider_reference)
+    except AdapterError as exc:  # the gateway cannot say yet: still unknown
+        return _record_unanswered(attempt, exc, on=on)
+    if (
+        attempt.status == AttemptStatus.UNKNOWN
+        and result.status == Gateway.DECLINED
+        and result.error_code == "not_found"
+    ):
+        # The gateway never received it: no money moved, so asking again with the
+        # same key is the same payment, not a second one.
+        return _send(attempt, on=on)
+    return record_result(attempt.pk, result, on=on)
+
+
+def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
+    """Under the charge's row lock: apply the prepaid balance, then open an attempt
+    for the rest (committed before the gateway hears of it)."""
+    with transaction.atomic():
+        charge = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("contract__customer", "fee")
+            .get(pk=charge_id)
+        )
+        if charge.status not in COLLECTABLE:
+            return _Plan(None, Outcome.NOT_DUE)
+        if not force and (charge.next_attempt_on is None or charge.next_attempt_on > on):
+            return _Plan(None, Outcome.NOT_DUE)
+        number = (
+            charge.attempts.order_by("-number").values_list("number", flat=True).first() or 0
+        ) + 1
+        rest = outstanding(charge)
+        if rest.amount > 0 and _treatment(charge) == SigningTreatment.FEE:
+            rest = _apply_prepaid(charge, rest, number=number, on=on)
+        if rest.amount <= 0:
+            _settle(charge, on=on)
+            return _Plan(None, Outcome.PAID)
+
+        method = charge.contract.payment_method
+        try:
+            get_adapter(method)
+        except UnknownAdapter as exc:
+            return _Plan(None, _block(charge, str(exc), on=on))
+        mandate = None
+        if mandates.required(method):
+            mandate, problem = mandates.for_charge(charge, rest)
+            if problem:
+                return _Plan(None, _block(charge, problem, on=on))
+        attempt = PaymentAttempt.objects.create(
+            charge=charge,
+            number=number,
+            idempotency_key=attempt_key(charge.pk, number),
+            method=method,
+            amount=rest,
+            status=AttemptStatus.UNKNOWN,  # until the gateway answers
+            mandate=mandate,
+        )
+        if charge.status == ChargeStatus.FAILED:
+            charge.status = ChargeStatus.PENDING
+        charge.next_attempt_on = on  # resolve on the next sweep if no answer comes
+        charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+        alerts_resolve(kind=AlertKind.COLLECTION_BLOCKED, subject=charge_subject(charge.pk))
+    attempt.charge = charge
+    return _Plan(attempt)
+
+
+def _apply_prepaid(charge: Charge, rest: Money, *, number: int, on: dt.date) -> Money:
+    prepaid = account_for(
+        purpose=AccountPurpose.PREPAID,
+        currency=rest.currency.code,
+        customer_id=charge.contract.customer_id,
+    )
+    available = -account_balance(prepaid)  # a liability: credit balance
+    use = min(available.amount, rest.amount)
+    if use <= 0:
+        return rest
+    apply_prepaid(
+        customer_id=charge.contract.customer_id,
+        amount=Money(use, rest.currency),
+        charge_id=charge.pk,
+        on=on,
+        reference=f"{charge_subject(charge.pk)}:prepaid:{number}",
+    )
+    return rest - Money(use, rest.currency)
+
+
+def _request(attempt: PaymentAttempt) -> CollectionRequest:
+    charge = attempt.charge
+    contract = charge.contract
+    metadata = {"contract": contract.number, "charge": str(charge.pk)}
+    if attempt.mandate_id:
+        metadata.update(mandates.request_metadata(attempt))
+    period = f" {charge.period_start:%Y-%m}" if charge.period_start else ""
+    return CollectionRequest(
+        idempotency_key=attempt.idempotency_key,
+        amount=attempt.amount,
+        reference=f"{contract.number}-{charge.pk}",
+        description=f"{contract.number} {charge.get_kind_display()}{period}",
+        customer_ref=contract.customer.code,
+        notify_url=notify_url(attempt.method),
+        metadata=metadata,
+    )
+
+
+def _send(attempt: PaymentAttempt, *, on: dt.date) -> Outcome:
+    """Call the gateway for an attempt already committed; record what it says."""
+    attempt.charge = Charge.objects.select_related("contract__customer", "fee").get(
+        pk=attempt.charge_id
+    )
+    adapter = get_adapter(attempt.method)
+    try:
+        result = adapter.collect(_request(attempt))
+    except AdapterError as exc:  # a timeout, or an error after which nobody knows
+        return _record_unanswered(attempt, exc, on=on)
+    return record_result(attempt.pk, result, on=on)
+
+
+# --- Recording answers ----------------------------------------------------------------
+
+
+def _record_unanswered(attempt: PaymentAttempt, exc: AdapterError, *, on: dt.date) -> Outcome:
+    logger.warning("payment attempt %s: no answer (%s)", attempt.idempotency_key, exc)
+    with transaction.atomic():
+        locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
+        if locked.is_open:
+            locked.status = AttemptStatus.UNKNOWN
+            locked.error_code = exc.code
+            locked.error_message = str(exc.message)
+            locked.save(update_fields=["status", "error_code", "error_message", "updated_at"])
+            Charge.objects.filter(pk=locked.charge_id).update(next_attempt_on=on)
+    return Outcome.UNKNOWN
+
+
+def record_result(
+    attempt_id: int, result: CollectionResult, *, on: dt.date | None = None
+) -> Outcome:
+    """Apply a gateway's answer (from collect, query or a notification) to an attempt.
+
+    Idempotent and monotonic: a repeated answer changes nothing; a decided attempt
+    is not reopened, except that a success always counts (money that arrived is
+    booked, if need be to the customer's prepaid balance).
+    """
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        charge_id = PaymentAttempt.objects.values_list("charge_id", flat=True).get(pk=attempt_id)
+        charge = (
+            Charge.objects.select_for_update(of=("self",))
+            .select_related("contract__customer", "fee")
+            .get(pk=charge_id)
+        )
+        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        attempt.charge = charge
+        if result.status == Gateway.SUCCEEDED:
+            if attempt.status in (AttemptStatus.SUCCEEDED, AttemptStatus.RETURNED):
+                return Outcome.PAID if charge.status == ChargeStatus.PAID else Outcome.NOT_DUE
+            return _succeeded(charge, attempt, result, on=on)
+        if not attempt.is_open:
+            return Outcome.NOT_DUE
+        if result.status == Gateway.DECLINED:
+            return _declined(charge, attempt, result, on=on)
+        if result.status == Gateway.PENDING:
+            return _pending(charge, attempt, result, on=on)
+        attempt.status = AttemptStatus.UNKNOWN
+        _keep(attempt, result)
+        attempt.save()
+        charge.next_attempt_on = on
+        charge.save(update_fields=["next_attempt_on", "updated_at"])
+        return Outcome.UNKNOWN
+
+
+def _keep(attempt: PaymentAttempt, result: CollectionResult) -> None:
+    if result.provider_reference and not attempt.provider_reference:
+        # The first name the gateway gave the payment stays (a bank transfer's
+        # remittance reference is what statements quote).
+        attempt.provider_reference = result.provider_reference
+    attempt.error_code = result.error_code or ""
+    attempt.error_message = result.error_message or ""
+    if result.raw:
+        attempt.raw = thaw(result.raw)
+    if result.action is not None:
+        attempt.action_kind, attempt.action_value = str(result.action.kind), result.action.value
+
+
+def _succeeded(
+    charge: Charge, attempt: PaymentAttempt, result: CollectionResult, *, on: dt.date
+) -> Outcome:
+    if result.amount is not None and result.amount != attempt.amount:
+        # The gateway says it took another amount than we asked: book nothing, let
+        # a person look (the attempt stays unresolved).
+        alert_raise(
+            kind=AlertKind.UNEXPECTED_PAYMENT,
+            subject=charge_subject(charge.pk),
+            severity=Severity.CRITICAL,
+            customer=charge.contract.customer_id,
+            message=_("Payment %(key)s: the gateway reports %(got)s, we asked for %(asked)s.")
+            % {"key": attempt.idempotency_key, "got": result.amount, "asked": attempt.amount},
+        )
+        return Outcome.UNKNOWN
+    was_open = attempt.is_open
+    attempt.status = AttemptStatus.SUCCEEDED
+    attempt.decided_at = timezone.now()
+    _keep(attempt, result)
+    attempt.error_code = attempt.error_message = ""
+    attempt.save()
+    _book_payment(charge, attempt, on=on)
+    if outstanding(charge).amount <= 0 and charge.status in COLLECTABLE:
+        _settle(charge, on=on)
+    elif not was_open:
+        logger.info("late success on %s booked", attempt.idempotency_key)
+    _after_commit(notices.receipt, attempt.pk)
+    return Outcome.PAID
+
+
+def _book_payment(charge: Charge, attempt: PaymentAttempt, *, on: dt.date) -> None:
+    """Book what an attempt collected: against the charge as far as it is still
+    owed, the excess (a double payment, a charge cancelled meanwhile) to the
+    customer's prepaid balance."""
+    customer_id = charge.contract.customer_id
+    treatment = _treatment(charge)
+    reference = f"attempt:{attempt.idempotency_key}"
+    amount = attempt.amount
+    if charge.status in COLLECTABLE:
+        if treatment == SigningTreatment.FEE:
+            owed = outstanding(charge)
+        else:
+            others = charge.attempts.filter(status=AttemptStatus.SUCCEEDED).exclude(pk=attempt.pk)
+            collected = money_from_db(
+                others.aggregate(total=Sum("amount"))["total"], amount.currency.code
+            )
+            owed = charge.amount - collected
+        against = min(owed.amount, amount.amount)
+    else:
+        against = 0
+    if against > 0:
+        post_payment(
+            customer_id=customer_id,
+            amount=Money(against, amount.currency),
+            method=attempt.method,
+            reference=reference,
+            charge_id=charge.pk,
+            on=on,
+            treatment=treatment,
+        )
+    excess = amount.amount - max(against, 0)
+    if excess > 0:
+        post_prepayment(
+            customer_id=customer_id,
+            amount=Money(excess, amount.currency),
+            method=attempt.method,
+            reference=f"{reference}:excess",
+            on=on,
+        )
+        alert_raise(
+            kind=AlertKind.UNEXPECTED_PAYMENT,
+            subject=charge_subject(charge.pk),
+            customer=customer_id,
+            message=_(
+                "Payment %(key)s brought %(excess)s more than the charge still needed; "
+                "it was credited to the customer's prepaid balance."
+            )
+            % {"key": attempt.idempotency_key, "excess": Money(excess, amount.currency)},
+        )
+
+
+def _settle(charge: Charge, *, on: dt.date) -> None:
+    charge.status = ChargeStatus.PAID
+    charge.next_attempt_on = None
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
+
+
+def _declined(
+    charge: Charge, attempt: PaymentAttempt, result: CollectionResult, *, on: dt.date
+) -> Outcome:
+    attempt.status = AttemptStatus.FAILED
+    attempt.decided_at = timezone.now()
+    _keep(attempt, result)
+    attempt.save()
+    failures = charge.attempts.filter(status=AttemptStatus.FAILED).count()
+    schedule = retry_days()
+    if failures <= len(schedule) and charge.status != ChargeStatus.OVERDUE:
+        charge.status = ChargeStatus.FAILED
+        charge.next_attempt_on = on + dt.timedelta(days=schedule[failures - 1])
+        outcome = Outcome.FAILED
+    else:
+        outcome = _overdue(charge)
+        charge.next_attempt_on = None
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    retry_on = charge.next_attempt_on
+    _after_commit(notices.failure, attempt.pk, retry_on=retry_on)
+    return outcome
+
+
+def _pending(
+    charge: Charge, attempt: PaymentAttempt, result: CollectionResult, *, on: dt.date
+) -> Outcome:
+    first_answer = attempt.status == AttemptStatus.UNKNOWN and not attempt.action_value
+    attempt.status = AttemptStatus.PENDING
+    _keep(attempt, result)
+    attempt.save()
+    charge.next_attempt_on = on + dt.timedelta(days=settings.PAYMENT_PENDING_CHECK_DAYS)
+    outcome = Outcome.PENDING
+    if on > overdue_after(charge) and charge.status != ChargeStatus.OVERDUE:
+        outcome = _overdue(charge)
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    if first_answer and attempt.action_value:
+        _after_commit(notices.payment_request, attempt.pk)
+    return outcome
+
+
+def _after_commit(notice, *args, **kwargs) -> None:
+    """Send a customer notice once the outcome is committed. A notice that cannot be
+    sent (mail server down) is logged; it never undoes or fails the collection."""
+
+    def send():
+        try:
+            notice(*args, **kwargs)
+        except Exception:
+            logger.exception("customer notice %s%s not sent", notice.__name__, args)
+
+    transaction.on_commit(send)
+
+
+def _overdue(charge: Charge) -> Outcome:
+    charge.status = ChargeStatus.OVERDUE
+    alert_raise(
+        kind=AlertKind.CHARGE_OVERDUE,
+        subject=charge_subject(charge.pk),
+        customer=charge.contract.customer_id,
+        message=_("%(charge)s is overdue: %(amount)s is still unpaid after every retry.")
+        % {"charge": charge, "amount": charge.amount},
+    )
+    return Outcome.OVERDUE
+
+
+def _block(charge: Charge, problem: str, *, on: dt.date) -> Outcome:
+    """Not attempted: tell staff, look again tomorrow (a mandate may be added)."""
+    alert_raise(
+        kind=AlertKind.COLLECTION_BLOCKED,
+        subject=charge_subject(charge.pk),
+        customer=charge.contract.customer_id,
+        message=problem,
+    )
+    charge.next_attempt_on = on + dt.timedelta(days=1)
+    if on > overdue_after(charge) and charge.status != ChargeStatus.OVERDUE:
+        _overdue(charge)
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    return Outcome.BLOCKED
+
+
+# --- Which charges ---------------------------------------------------------------------
+
+
+def collectable_charge_ids(*, on: dt.date, after: int = 0, limit: int | None = None) -> list[int]:
+    """Charges whose next collection step is due, by id (for the sweep's chunks)."""
+    ids = (
+        Charge.objects.filter(status__in=COLLECTABLE, next_attempt_on__lte=on, id__gt=after)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return list(ids[:limit] if limit else ids)

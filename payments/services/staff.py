@@ -1,0 +1,219 @@
+"""What finance staff do to a charge collection could not settle: retry it now,
+cancel it, or write it off (asked by one user, approved by another).
+
+Each action locks the charge row first, so it is ordered against collection
+recording answers and against notifications. None of them acts while an attempt's
+outcome is unknown: the gateway may have taken the money, so it is asked first.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alerts.choices import AlertKind
+from alerts.services import alerts_resolve
+from billing.choices import ChargeStatus
+from billing.models import Charge
+from contracts.choices import SigningTreatment
+from feemgmt.core.exceptions import BusinessError, InvalidTransition
+from ledger.choices import EntryKind
+from ledger.models import JournalEntry
+from ledger.postings import (
+    charge_subject,
+    post_charge_cancellation,
+    post_reversal,
+    post_write_off,
+)
+from payments.choices import ApprovalStatus, AttemptStatus
+from payments.models import PaymentAttempt, WriteOffRequest
+
+from .collection import COLLECTABLE, outstanding
+
+APPROVE_PERMISSION = "payments.approve_writeoffrequest"
+
+
+def _locked(charge: Charge | int) -> Charge:
+    charge_id = charge.pk if isinstance(charge, Charge) else charge
+    return (
+        Charge.objects.select_for_update(of=("self",))
+        .select_related("contract__customer", "fee")
+        .get(pk=charge_id)
+    )
+
+
+def _collectable(charge: Charge) -> None:
+    if charge.status not in COLLECTABLE:
+        raise InvalidTransition(
+            _("The charge is %(status)s: there is nothing left to collect.")
+            % {"status": charge.get_status_display()}
+        )
+
+
+def _no_unknown_attempt(charge: Charge) -> None:
+    if charge.attempts.filter(status=AttemptStatus.UNKNOWN).exists():
+        raise InvalidTransition(
+            _(
+                "A payment attempt of this charge has an unknown outcome: the gateway may "
+                "have taken the money. Retry to ask the gateway first."
+            )
+        )
+
+
+def _withdraw_pending_attempts(charge: Charge) -> None:
+    """A QR code or payment notice still out stops being expected; if the customer
+    pays it anyway, the money is booked to their prepaid balance."""
+    charge.attempts.filter(status=AttemptStatus.PENDING).update(
+        status=AttemptStatus.CANCELLED, decided_at=timezone.now(), updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def charge_retry_now(*, charge: Charge | int) -> Charge:
+    """Make a failed or overdue charge (or one whose attempt is in progress) due for
+    collection today; the caller hands it to a worker after commit."""
+    charge = _locked(charge)
+    _collectable(charge)
+    charge.next_attempt_on = timezone.localdate()
+    charge.save(update_fields=["next_attempt_on", "updated_at"])
+    return charge
+
+
+@transaction.atomic
+def charge_cancel(*, charge: Charge | int) -> Charge:
+    """Stop collecting a charge and take it out of the books: what the prepaid
+    balance paid goes back there, and the receivable is reversed."""
+    charge = _locked(charge)
+    _collectable(charge)
+    _no_unknown_attempt(charge)
+    if charge.attempts.filter(status=AttemptStatus.SUCCEEDED).exists():
+        raise InvalidTransition(
+            _("Part of this charge was collected: refund that payment before cancelling.")
+        )
+    today = timezone.localdate()
+    subject = charge_subject(charge.pk)
+    for entry in JournalEntry.objects.filter(
+        kind=EntryKind.PREPAID_APPLIED, subject=subject, reversed_by__isnull=True
+    ).order_by("id"):
+        post_reversal(entry=entry, on=today, reference=f"{entry.reference}:cancel")
+    post_charge_cancellation(charge_id=charge.pk, on=today)
+    _withdraw_pending_attempts(charge)
+    charge.status, charge.next_attempt_on = ChargeStatus.CANCELLED, None
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    for kind in (AlertKind.CHARGE_OVERDUE, AlertKind.COLLECTION_BLOCKED):
+        alerts_resolve(kind=kind, subject=subject)
+    return charge
+
+
+@transaction.atomic
+def write_off_request(
+    *, charge: Charge | int, requested_by: AbstractBaseUser, reason: str
+) -> WriteOffRequest:
+    """Ask to give up on what is left of a fee charge; another user must approve."""
+    charge = _locked(charge)
+    _collectable(charge)
+    _no_unknown_attempt(charge)
+    if (charge.fee.treatment or SigningTreatment.FEE) != SigningTreatment.FEE:
+        raise BusinessError(
+            {"charge": [_("Only a fee can be written off; cancel a prepayment or deposit.")]}
+        )
+    if not reason.strip():
+        raise BusinessError({"reason": [_("Say why the charge is written off.")]})
+    amount = outstanding(charge)
+    if amount.amount <= 0:
+        raise BusinessError({"charge": [_("Nothing is outstanding on this charge.")]})
+    try:
+        with transaction.atomic():
+            return WriteOffRequest.objects.create(
+                charge=charge, amount=amount, reason=reason.strip(), requested_by=requested_by
+            )
+    except IntegrityError:
+        raise BusinessError(
+            {"charge": [_("A write-off of this charge is already awaiting approval.")]}
+        ) from None
+
+
+def _decide(request: WriteOffRequest | int, user: AbstractBaseUser) -> WriteOffRequest:
+    request_id = request.pk if isinstance(request, WriteOffRequest) else request
+    charge_id = WriteOffRequest.objects.values_list("charge_id", flat=True).get(pk=request_id)
+    _locked(charge_id)
+    request = WriteOffRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != ApprovalStatus.REQUESTED:
+        raise InvalidTransition(
+            _("This write-off was already %(status)s.")
+            % {"status": request.get_status_display().lower()}
+        )
+    if user.pk == request.requested_by_id:
+        raise BusinessError(
+            {"decided_by": [_("A write-off must be decided by someone other than its requester.")]},
+            code="same_user",
+        )
+    if not user.has_perm(APPROVE_PERMISSION):
+        raise BusinessError(
+            {"decided_by": [_("You are not allowed to approve write-offs.")]}, code="forbidden"
+        )
+    return request
+
+
+@transaction.atomic
+def write_off_approve(
+    *, request: WriteOffRequest | int, approved_by: AbstractBaseUser, note: str = ""
+) -> WriteOffRequest:
+    request = _decide(request, approved_by)
+    charge = _locked(request.charge_id)
+    _collectable(charge)
+    _no_unknown_attempt(charge)
+    left = outstanding(charge)
+    if left != request.amount:
+        raise BusinessError(
+            {
+                "amount": [
+                    _(
+                        "%(left)s is outstanding now, not the %(asked)s asked for: the "
+                        "charge changed since the request. Reject it and ask again."
+                    )
+                    % {"left": left, "asked": request.amount}
+                ]
+            }
+        )
+    today = timezone.localdate()
+    post_write_off(
+        customer_id=charge.contract.customer_id,
+        amount=request.amount,
+        charge_id=charge.pk,
+        on=today,
+        reference=f"write-off:{request.pk}",
+    )
+    _withdraw_pending_attempts(charge)
+    charge.status, charge.next_attempt_on = ChargeStatus.WRITTEN_OFF, None
+    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
+    request.status = ApprovalStatus.APPROVED
+    request.decided_by, request.decided_at, request.decision_note = (
+        approved_by,
+        timezone.now(),
+        note,
+    )
+    request.save()
+    return request
+
+
+@transaction.atomic
+def write_off_reject(
+    *, request: WriteOffRequest | int, rejected_by: AbstractBaseUser, note: str = ""
+) -> WriteOffRequest:
+    request = _decide(request, rejected_by)
+    request.status = ApprovalStatus.REJECTED
+    request.decided_by, request.decided_at, request.decision_note = (
+        rejected_by,
+        timezone.now(),
+        note,
+    )
+    request.save()
+    return request
+
+
+def open_attempt(charge: Charge) -> PaymentAttempt | None:
+    return charge.attempts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.UNKNOWN]).first()

@@ -1,0 +1,84 @@
+"""Celery entry points of collection. Thin: parse, call a service.
+
+Every task here may run twice or in two workers at once (acks_late redelivers a
+task whose worker died; beat and the billing run may both hand over a charge):
+:func:`~payments.services.collection.charge_collect` takes an advisory lock per
+charge and relies on unique constraints, so a duplicate returns ``busy`` or finds
+nothing left to do. The Redis visibility timeout (settings, one hour) is well above
+the longest task: a chunk of COLLECT_CHUNK charges, each bounded by the gateway
+timeout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+
+from celery import shared_task
+from django.utils import timezone
+
+from payments.services.collection import charge_collect, collectable_charge_ids
+
+logger = logging.getLogger(__name__)
+
+COLLECT_CHUNK = 100
+
+
+def _day(on: str | None) -> dt.date:
+    return dt.date.fromisoformat(on) if on else timezone.localdate()
+
+
+@shared_task(name="payments.sweep")
+def collection_sweep_task(on: str | None = None) -> int:
+    """Beat, every few minutes: hand every charge whose collection step is due to
+    workers, in chunks. Returns the number of charges handed over."""
+    day = _day(on)
+    after, handed = 0, 0
+    while ids := collectable_charge_ids(on=day, after=after, limit=COLLECT_CHUNK):
+        collect_charges_task.delay(ids, day.isoformat())
+        handed += len(ids)
+        after = ids[-1]
+    return handed
+
+
+@shared_task(name="payments.collect_charges")
+def collect_charges_task(charge_ids: list[int], on: str | None = None) -> dict[str, int]:
+    """Collect each charge in turn; one charge's error does not stop the others."""
+    day = _day(on)
+    outcomes: Counter[str] = Counter()
+    for charge_id in charge_ids:
+        try:
+            outcomes[charge_collect(charge_id, on=day)] += 1
+        except Exception:
+            logger.exception("collecting charge %s failed", charge_id)
+            outcomes["error"] += 1
+    return dict(outcomes)
+
+
+@shared_task(name="payments.collect_charge")
+def collect_charge_task(charge_id: int, force: bool = False) -> str:
+    """One charge now (staff "retry now", or a notification-less method's check)."""
+    return str(charge_collect(charge_id, force=force))
+
+
+def enqueue_collection(charge_ids: list[int], on: dt.date) -> None:
+    """Hand freshly billed charges to workers in chunks."""
+    for start in range(0, len(charge_ids), COLLECT_CHUNK):
+        collect_charges_task.delay(charge_ids[start : start + COLLECT_CHUNK], on.isoformat())
+
+
+@shared_task(name="payments.daily_notices")
+def daily_notices_task(on: str | None = None) -> dict[str, int]:
+    """Beat, each morning: upcoming direct debits and expiring mandates."""
+    from payments.services.notices import send_daily_notices
+
+    return send_daily_notices(_day(on))
+
+
+@shared_task(name="payments.direct_debit_batches")
+def direct_debit_batches_task(on: str | None = None) -> int:
+    """Daily: put the accepted direct debits into pain.008 files for the bank."""
+    from payments.services.direct_debit import direct_debit_batches_create
+
+    return len(direct_debit_batches_create(on=_day(on)))

@@ -1,0 +1,105 @@
+"""Duplicate and concurrent collection on real PostgreSQL: however many times the
+same collection task is delivered at once, each charge gets one attempt and the
+gateway takes the money once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from billing.choices import ChargeStatus
+from ledger.choices import EntryKind
+from ledger.models import JournalEntry
+from ledger.selectors import unbalanced_entries
+from payments.adapters.sandbox import GATEWAY
+from payments.choices import AttemptStatus
+from payments.models import PaymentAttempt
+from payments.services.collection import Outcome, charge_collect
+from payments.tasks import collect_charges_task
+from payments.tests.collection_helpers import DAY, billed_charge
+from tests.clock import at
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+DELIVERIES = 100
+THREADS = 40  # each holds a PostgreSQL connection; the server allows 100
+
+
+def deliver_all(charge_ids: list[int]) -> Counter:
+    """Deliver the collection task for each charge DELIVERIES // len(charge_ids)
+    times, THREADS at a time, released together."""
+    deliveries = [cid for cid in charge_ids for _ in range(DELIVERIES // len(charge_ids))]
+    start = threading.Barrier(THREADS)
+    outcomes: Counter = Counter()
+    lock = threading.Lock()
+
+    def deliver(index_and_charge):
+        index, charge_id = index_and_charge
+        try:
+            if index < THREADS:
+                start.wait(timeout=30)
+            with at(DAY):
+                result = collect_charges_task.apply(args=([charge_id], DAY.isoformat())).get()
+            with lock:
+                outcomes.update(result)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(deliver, enumerate(deliveries)))
+    return outcomes
+
+
+def test_a_hundred_concurrent_deliveries_make_one_successful_attempt_per_charge(settings):
+    settings.PAYMENT_ADAPTERS = {
+        **settings.PAYMENT_ADAPTERS,
+        "sandbox": {
+            **settings.PAYMENT_ADAPTERS["sandbox"],
+            "options": {**settings.PAYMENT_ADAPTERS["sandbox"]["options"], "slow_seconds": 0.5},
+        },
+    }
+    # A plain success, a slow gateway, and a timeout the gateway had in fact taken.
+    charges = [billed_charge(amount) for amount in ("3000.00", "3000.81", "3000.61", "1999.00")]
+    ids = [charge.pk for charge in charges]
+
+    outcomes = deliver_all(ids)
+
+    assert outcomes["error"] == 0, outcomes
+    assert sum(outcomes.values()) == DELIVERIES
+    assert outcomes[Outcome.BUSY] > 0  # they really did overlap
+    with at(DAY):  # the next sweep resolves whatever was left unknown
+        for charge_id in ids:
+            charge_collect(charge_id, on=DAY)
+
+    for charge in charges:
+        charge.refresh_from_db()
+        attempts = list(PaymentAttempt.objects.filter(charge=charge))
+        assert len(attempts) == 1, charge
+        (attempt,) = attempts
+        assert attempt.status == AttemptStatus.SUCCEEDED
+        assert charge.status == ChargeStatus.PAID
+        assert len(GATEWAY.debits(attempt.idempotency_key)) == 1
+        assert (
+            JournalEntry.objects.filter(
+                kind=EntryKind.PAYMENT, reference=f"attempt:{attempt.idempotency_key}"
+            ).count()
+            == 1
+        )
+    assert len(GATEWAY.debits()) == len(charges)
+    assert unbalanced_entries() == []
+
+
+def test_concurrent_declines_schedule_one_retry():
+    charge = billed_charge("3000.51")
+
+    outcomes = deliver_all([charge.pk])
+
+    assert outcomes["error"] == 0
+    assert outcomes[Outcome.FAILED] == 1
+    charge.refresh_from_db()
+    assert charge.status == ChargeStatus.FAILED
+    assert PaymentAttempt.objects.filter(charge=charge).count() == 1

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("notify/<slug:method>/", views.gateway_notification, name="notify"),
+]
