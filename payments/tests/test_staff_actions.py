@@ -156,7 +156,7 @@ def test_refunds_never_exceed_what_was_collected(clerk):
             attempt=attempt, amount=money("1000.00", "CNY"), reason="discount", requested_by=clerk
         )
         assert first.status == RefundStatus.SUCCEEDED
-        with pytest.raises(BusinessError, match="At most 2,000.00|At most"):
+        with pytest.raises(BusinessError, match=r"At most .*2,?000\.00 "):
             payment_refund(
                 attempt=attempt, amount=money("2000.01", "CNY"), reason="x", requested_by=clerk
             )
