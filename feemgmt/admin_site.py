@@ -59,6 +59,51 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Collection"),
+                "items": [
+                    {
+                        "title": _("Payment attempts"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:payments_paymentattempt_changelist"),
+                    },
+                    {
+                        "title": _("Refunds"),
+                        "icon": "undo",
+                        "link": reverse_lazy("admin:payments_refund_changelist"),
+                    },
+                    {
+                        "title": _("Write-off requests"),
+                        "icon": "approval",
+                        "link": reverse_lazy("admin:payments_writeoffrequest_changelist"),
+                    },
+                    {
+                        "title": _("Mandates"),
+                        "icon": "account_balance_wallet",
+                        "link": reverse_lazy("admin:payments_mandate_changelist"),
+                    },
+                    {
+                        "title": _("Direct debit batches"),
+                        "icon": "description",
+                        "link": reverse_lazy("admin:payments_directdebitbatch_changelist"),
+                    },
+                    {
+                        "title": _("Alerts"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:alerts_alert_changelist"),
+                    },
+                    {
+                        "title": _("Gateway notifications"),
+                        "icon": "inbox",
+                        "link": reverse_lazy("admin:payments_inboundnotification_changelist"),
+                    },
+                    {
+                        "title": _("Customer notices"),
+                        "icon": "mail",
+                        "link": reverse_lazy("admin:payments_sentnotice_changelist"),
+                    },
+                ],
+            },
+            {
                 "title": _("Scheduling"),
                 "items": [
                     {

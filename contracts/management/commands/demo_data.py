@@ -52,11 +52,18 @@ _CLERK_PERMISSIONS = {
     "contracts.fee": ("view", "add", "change"),
     # "add charge" is what lets a clerk start a billing run; charges are never edited.
     "billing.charge": ("view", "add"),
+    "payments.paymentattempt": ("view",),
+    "payments.refund": ("view", "add"),
+    "payments.writeoffrequest": ("view", "add"),
+    "payments.mandate": ("view", "add", "change"),
+    "payments.directdebitbatch": ("view",),
+    "alerts.alert": ("view", "change"),
 }
 _MANAGER_EXTRA = {
     "contracts.customer": ("delete",),
     "contracts.contract": ("delete",),
     "contracts.fee": ("delete",),
+    "payments.writeoffrequest": ("approve",),
 }
 # (username, superuser?, group). Demo only: the password is the username.
 DEMO_USERS = (
@@ -157,7 +164,7 @@ def _credit_code(region: str, number: int) -> str:
 
 def _customer(rng: random.Random, index: int) -> CustomerSpec:
     draw = rng.random()
-    currency = "CNY" if draw < 0.8 else "USD" if draw < 0.9 else "HKD"
+    currency = "CNY" if draw < 0.75 else "USD" if draw < 0.85 else "EUR" if draw < 0.9 else "HKD"
     if currency not in settings.CURRENCIES:
         currency = settings.DEFAULT_CURRENCY
     city, region = rng.choice(_CITIES)
@@ -257,6 +264,9 @@ def _contract(
     proration = Proration.DAILY if rng.random() < 0.75 else Proration.NONE
     methods = list(settings.PAYMENT_METHODS)
     payment_method = rng.choices(methods, [_PAYMENT_WEIGHTS.get(m, 10) for m in methods])[0]
+    if (payment_method == "auto_debit") != (currency == "EUR"):
+        # Direct debits are SEPA (euros), and the euro customers pay that way.
+        payment_method = "auto_debit" if currency == "EUR" else "bank_transfer"
 
     signed_on = terminate_on = None
     if not draft:
@@ -364,6 +374,14 @@ class Command(BaseCommand):
             out.write("  " + line)
         if not no_bill:
             call_command("bill", "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity)
+            # Collection lives above contracts; it is called by name like the billing run.
+            call_command(
+                "demo_collection",
+                "--date",
+                day.isoformat(),
+                stdout=self.stdout,
+                verbosity=verbosity,
+            )
 
     @transaction.atomic
     def _ensure_users(self) -> list[str]:
