@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -49,12 +50,11 @@ from feemgmt.core.money import Money, money_from_db
 from ledger.choices import AccountPurpose
 from ledger.postings import apply_prepaid, charge_subject, post_payment, post_prepayment
 from ledger.selectors import account_balance, subject_balance
-from ledger.services import account_for
+from ledger.services import account_for, accounts_lock
 from payments.adapters import (
     AdapterError,
     CollectionRequest,
     CollectionResult,
-    UnknownAdapter,
     get_adapter,
 )
 from payments.adapters.base import AttemptStatus as Gateway
@@ -165,16 +165,21 @@ def _resolve(attempt: PaymentAttempt, *, on: dt.date, force: bool) -> Outcome:
     adapter = get_adapter(attempt.method)
     try:
         result = adapter.query(attempt.idempotency_key, attempt.provider_reference)
-    except AdapterError as exc:  # the gateway cannot say yet: still unknown
+    except AdapterError as exc:  # the gateway cannot say yet
         return _record_unanswered(attempt, exc, on=on)
-    if (
-        attempt.status == AttemptStatus.UNKNOWN
-        and result.status == Gateway.DECLINED
-        and result.error_code == "not_found"
-    ):
-        # The gateway never received it: no money moved, so asking again with the
-        # same key is the same payment, not a second one.
-        return _send(attempt, on=on)
+    never_received = result.status == Gateway.DECLINED and result.error_code == "not_found"
+    if attempt.status == AttemptStatus.UNKNOWN:
+        if never_received:
+            # No money moved: asking again with the same key is the same payment.
+            return _send(attempt, on=on)
+        if result.status == Gateway.PENDING and not attempt.action_value:
+            # Accepted, but the customer never got the QR code or notice: the same
+            # key again returns it (a repeat is never a second payment).
+            return _send(attempt, on=on)
+    elif never_received:
+        # A QR code nobody has scanned yet is unknown to some gateways (Alipay
+        # creates the trade on the first scan): still waiting for the customer.
+        result = CollectionResult(status=Gateway.PENDING)
     return record_result(attempt.pk, result, on=on)
 
 
@@ -204,11 +209,11 @@ def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
         method = charge.contract.payment_method
         try:
             get_adapter(method)
-        except UnknownAdapter as exc:
+        except ImproperlyConfigured as exc:  # no adapter, or one that cannot load
             return _Plan(None, _block(charge, str(exc), on=on))
         mandate = None
         if mandates.required(method):
-            mandate, problem = mandates.for_charge(charge, rest)
+            mandate, problem = mandates.for_charge(charge, rest, on=on)
             if problem:
                 return _Plan(None, _block(charge, problem, on=on))
         attempt = PaymentAttempt.objects.create(
@@ -230,17 +235,22 @@ def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
 
 
 def _apply_prepaid(charge: Charge, rest: Money, *, number: int, on: dt.date) -> Money:
+    customer_id, currency = charge.contract.customer_id, rest.currency.code
     prepaid = account_for(
-        purpose=AccountPurpose.PREPAID,
-        currency=rest.currency.code,
-        customer_id=charge.contract.customer_id,
+        purpose=AccountPurpose.PREPAID, currency=currency, customer_id=customer_id
     )
+    receivable = account_for(
+        purpose=AccountPurpose.RECEIVABLE, currency=currency, customer_id=customer_id
+    )
+    # Locked before the balance is read, so another charge of the same customer
+    # collected at this moment cannot spend it under us.
+    accounts_lock([prepaid, receivable])
     available = -account_balance(prepaid)  # a liability: credit balance
     use = min(available.amount, rest.amount)
     if use <= 0:
         return rest
     apply_prepaid(
-        customer_id=charge.contract.customer_id,
+        customer_id=customer_id,
         amount=Money(use, rest.currency),
         charge_id=charge.pk,
         on=on,
@@ -284,16 +294,18 @@ def _send(attempt: PaymentAttempt, *, on: dt.date) -> Outcome:
 
 
 def _record_unanswered(attempt: PaymentAttempt, exc: AdapterError, *, on: dt.date) -> Outcome:
+    """No answer: note the error and look again on the next sweep. An attempt that
+    was never answered stays unknown; one known to be pending stays pending."""
     logger.warning("payment attempt %s: no answer (%s)", attempt.idempotency_key, exc)
     with transaction.atomic():
         locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
-        if locked.is_open:
-            locked.status = AttemptStatus.UNKNOWN
-            locked.error_code = exc.code
-            locked.error_message = str(exc.message)
-            locked.save(update_fields=["status", "error_code", "error_message", "updated_at"])
-            Charge.objects.filter(pk=locked.charge_id).update(next_attempt_on=on)
-    return Outcome.UNKNOWN
+        if not locked.is_open:
+            return Outcome.NOT_DUE
+        locked.error_code = exc.code
+        locked.error_message = str(exc.message)
+        locked.save(update_fields=["error_code", "error_message", "updated_at"])
+        Charge.objects.filter(pk=locked.charge_id).update(next_attempt_on=on)
+    return Outcome.UNKNOWN if locked.status == AttemptStatus.UNKNOWN else Outcome.PENDING
 
 
 def record_result(
@@ -362,12 +374,13 @@ def _succeeded(
         )
         return Outcome.UNKNOWN
     was_open = attempt.is_open
+    owed = outstanding(charge) if charge.status in COLLECTABLE else Money(0, charge.amount.currency)
     attempt.status = AttemptStatus.SUCCEEDED
     attempt.decided_at = timezone.now()
     _keep(attempt, result)
     attempt.error_code = attempt.error_message = ""
     attempt.save()
-    _book_payment(charge, attempt, on=on)
+    _book_payment(charge, attempt, owed=owed, on=on)
     if outstanding(charge).amount <= 0 and charge.status in COLLECTABLE:
         _settle(charge, on=on)
     elif not was_open:
@@ -376,26 +389,15 @@ def _succeeded(
     return Outcome.PAID
 
 
-def _book_payment(charge: Charge, attempt: PaymentAttempt, *, on: dt.date) -> None:
+def _book_payment(charge: Charge, attempt: PaymentAttempt, *, owed: Money, on: dt.date) -> None:
     """Book what an attempt collected: against the charge as far as it is still
-    owed, the excess (a double payment, a charge cancelled meanwhile) to the
+    ``owed``, the excess (a double payment, a charge cancelled meanwhile) to the
     customer's prepaid balance."""
     customer_id = charge.contract.customer_id
     treatment = _treatment(charge)
     reference = f"attempt:{attempt.idempotency_key}"
     amount = attempt.amount
-    if charge.status in COLLECTABLE:
-        if treatment == SigningTreatment.FEE:
-            owed = outstanding(charge)
-        else:
-            others = charge.attempts.filter(status=AttemptStatus.SUCCEEDED).exclude(pk=attempt.pk)
-            collected = money_from_db(
-                others.aggregate(total=Sum("amount"))["total"], amount.currency.code
-            )
-            owed = charge.amount - collected
-        against = min(owed.amount, amount.amount)
-    else:
-        against = 0
+    against = max(min(owed.amount, amount.amount), 0)
     if against > 0:
         post_payment(
             customer_id=customer_id,
@@ -406,7 +408,7 @@ def _book_payment(charge: Charge, attempt: PaymentAttempt, *, on: dt.date) -> No
             on=on,
             treatment=treatment,
         )
-    excess = amount.amount - max(against, 0)
+    excess = amount.amount - against
     if excess > 0:
         post_prepayment(
             customer_id=customer_id,

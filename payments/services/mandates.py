@@ -8,6 +8,8 @@ with the reason and looks again the next day.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +26,11 @@ def required(method: str) -> bool:
     return method in MANDATE_METHODS
 
 
-def for_charge(charge: Charge, amount: Money) -> tuple[Mandate | None, str]:
+def for_charge(
+    charge: Charge, amount: Money, *, on: dt.date | None = None
+) -> tuple[Mandate | None, str]:
     """(the mandate to debit under, "") or (None, why the charge cannot be debited)."""
-    today = timezone.localdate()
+    today = on or timezone.localdate()
     customer = charge.contract.customer
     mandate = (
         Mandate.objects.filter(customer=customer, status=MandateStatus.ACTIVE)

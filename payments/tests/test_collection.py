@@ -294,3 +294,87 @@ def test_a_method_without_an_adapter_blocks_the_charge_with_an_alert(settings):
     assert charge.next_attempt_on == DAY + dt.timedelta(days=1)
     assert not charge.attempts.exists()
     assert Alert.objects.get(kind=AlertKind.COLLECTION_BLOCKED).subject == charge_subject(charge.pk)
+
+
+def _timeout_after(real):
+    """A collect that reaches the gateway, then loses the answer."""
+    from payments.adapters import GatewayTimeout
+
+    def collect(self, request):
+        real(self, request)
+        raise GatewayTimeout()
+
+    return collect
+
+
+def test_a_qr_code_lost_in_a_timeout_is_fetched_again_with_the_same_key(monkeypatch):
+    from payments.adapters.sandbox import SandboxAdapter
+
+    charge = billed_charge("3000.91")  # pending: the customer must scan
+    real = SandboxAdapter.collect
+    monkeypatch.setattr(SandboxAdapter, "collect", _timeout_after(real))
+    assert collect(charge) == Outcome.UNKNOWN
+    monkeypatch.setattr(SandboxAdapter, "collect", real)
+
+    assert collect(charge) == Outcome.PENDING  # query: pending, but no QR code yet
+
+    (attempt,) = charge.attempts.all()
+    assert attempt.status == AttemptStatus.PENDING and attempt.number == 1
+    assert attempt.action_kind == "qr_code" and attempt.action_value
+
+
+def test_a_pending_payment_the_gateway_does_not_know_yet_stays_pending(monkeypatch):
+    from payments.adapters import CollectionResult
+    from payments.adapters.sandbox import SandboxAdapter
+
+    charge = billed_charge("3000.91")
+    assert collect(charge) == Outcome.PENDING
+    # Some gateways only create the trade when the QR code is scanned.
+    monkeypatch.setattr(
+        SandboxAdapter,
+        "query",
+        lambda self, key, ref=None: CollectionResult(status="declined", error_code="not_found"),
+    )
+    next_day = DAY + dt.timedelta(days=1)
+
+    assert collect(charge, next_day) == Outcome.PENDING
+
+    (attempt,) = charge.attempts.all()
+    charge.refresh_from_db()
+    assert attempt.status == AttemptStatus.PENDING and attempt.action_value
+    assert charge.status == ChargeStatus.PENDING
+    assert charge.next_attempt_on == next_day + dt.timedelta(days=1)
+
+
+def test_a_gateway_that_cannot_be_asked_leaves_a_pending_payment_pending(monkeypatch):
+    from payments.adapters import GatewayTimeout
+    from payments.adapters.sandbox import SandboxAdapter
+
+    charge = billed_charge("3000.91")
+    collect(charge)
+
+    def query(self, key, ref=None):
+        raise GatewayTimeout()
+
+    monkeypatch.setattr(SandboxAdapter, "query", query)
+    next_day = DAY + dt.timedelta(days=1)
+
+    assert collect(charge, next_day) == Outcome.PENDING
+
+    (attempt,) = charge.attempts.all()
+    charge.refresh_from_db()
+    assert attempt.status == AttemptStatus.PENDING
+    assert attempt.error_code == "gateway_timeout"
+    assert charge.next_attempt_on == next_day  # asked again on the next sweep
+
+
+def test_a_method_whose_adapter_cannot_load_blocks_the_charge(settings):
+    charge = billed_charge("3000.00")
+    settings.PAYMENT_ADAPTERS = {
+        **settings.PAYMENT_ADAPTERS,
+        "sandbox": {"class": "payments.adapters.nowhere.Adapter", "options": {}},
+    }
+
+    assert collect(charge) == Outcome.BLOCKED
+    assert not charge.attempts.exists()
+    assert "nowhere" in Alert.objects.get(kind=AlertKind.COLLECTION_BLOCKED).message

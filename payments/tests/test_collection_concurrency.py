@@ -103,3 +103,38 @@ def test_concurrent_declines_schedule_one_retry():
     charge.refresh_from_db()
     assert charge.status == ChargeStatus.FAILED
     assert PaymentAttempt.objects.filter(charge=charge).count() == 1
+
+
+def test_concurrent_charges_of_one_customer_share_the_prepaid_balance_exactly():
+    from contracts.tests.factories import CustomerFactory
+    from feemgmt.core.money import money
+    from ledger.postings import post_prepayment
+
+    customer = CustomerFactory()
+    charges = [billed_charge("100.00", customer=customer) for _ in range(8)]
+    post_prepayment(
+        customer_id=customer.pk,
+        amount=money("250.00", "CNY"),
+        method="bank_transfer",
+        reference="TOPUP",
+        on=DAY,
+    )
+    start = threading.Barrier(len(charges))
+
+    def deliver(charge_id):
+        try:
+            start.wait(timeout=30)
+            with at(DAY):
+                return charge_collect(charge_id, on=DAY)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(charges)) as pool:
+        outcomes = list(pool.map(deliver, [c.pk for c in charges]))
+
+    assert outcomes == [Outcome.PAID] * len(charges)
+    applied = JournalEntry.objects.filter(kind=EntryKind.PREPAID_APPLIED)
+    assert sum(line.amount for e in applied for line in e.lines.all() if line.amount > 0) == 250
+    gateway = sum(a.amount.amount for a in PaymentAttempt.objects.all())
+    assert gateway == 800 - 250
+    assert unbalanced_entries() == []
