@@ -443,9 +443,20 @@ def _declined(
     attempt.decided_at = timezone.now()
     _keep(attempt, result)
     attempt.save()
-    failures = charge.attempts.filter(status=AttemptStatus.FAILED).count()
+    outcome = schedule_retry(charge, on=on)
+    retry_on = charge.next_attempt_on
+    _after_commit(notices.failure, attempt.pk, retry_on=retry_on)
+    return outcome
+
+
+def schedule_retry(charge: Charge, *, on: dt.date) -> Outcome:
+    """After a decline or a returned debit: the next retry on the schedule, or
+    overdue once every retry was spent (each failed or returned attempt is one)."""
+    failures = charge.attempts.filter(
+        status__in=[AttemptStatus.FAILED, AttemptStatus.RETURNED]
+    ).count()
     schedule = retry_days()
-    if failures <= len(schedule) and charge.status != ChargeStatus.OVERDUE:
+    if 0 < failures <= len(schedule) and charge.status != ChargeStatus.OVERDUE:
         charge.status = ChargeStatus.FAILED
         charge.next_attempt_on = on + dt.timedelta(days=schedule[failures - 1])
         outcome = Outcome.FAILED
@@ -453,8 +464,6 @@ def _declined(
         outcome = _overdue(charge)
         charge.next_attempt_on = None
     charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
-    retry_on = charge.next_attempt_on
-    _after_commit(notices.failure, attempt.pk, retry_on=retry_on)
     return outcome
 
 

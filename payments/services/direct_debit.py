@@ -53,7 +53,7 @@ from payments.choices import AttemptStatus
 from payments.models import DirectDebitBatch, PaymentAttempt
 
 from . import mandates
-from .collection import record_result, retry_days
+from .collection import COLLECTABLE, record_result, schedule_retry
 
 logger = logging.getLogger(__name__)
 
@@ -234,17 +234,8 @@ def _debit_returned(attempt: PaymentAttempt, entry, *, on: dt.date) -> bool:
     attempt.status = AttemptStatus.RETURNED
     attempt.error_code, attempt.error_message = reason, text
     attempt.save(update_fields=["status", "error_code", "error_message", "updated_at"])
-    failures = charge.attempts.filter(
-        status__in=[AttemptStatus.FAILED, AttemptStatus.RETURNED]
-    ).count()
-    schedule = retry_days()
-    if charge.status in (ChargeStatus.PAID, ChargeStatus.FAILED, ChargeStatus.PENDING):
-        if failures <= len(schedule):
-            charge.status = ChargeStatus.FAILED
-            charge.next_attempt_on = on + dt.timedelta(days=schedule[failures - 1])
-        else:
-            charge.status, charge.next_attempt_on = ChargeStatus.OVERDUE, None
-        charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    if charge.status in (ChargeStatus.PAID, *COLLECTABLE):
+        schedule_retry(charge, on=on)
     alert_raise(
         kind=AlertKind.DEBIT_RETURNED,
         subject=charge_subject(charge.pk),

@@ -162,3 +162,23 @@ def test_no_active_mandate_or_a_charge_above_its_limit_is_not_attempted():
 def test_a_file_that_is_not_a_bank_report_is_refused_with_its_reason():
     with pytest.raises(Iso20022Error):
         direct_debit_report_import(b"<Document><Foo/></Document>")
+
+
+def test_a_return_after_the_last_retry_makes_the_charge_overdue_with_an_alert(settings):
+    settings.PAYMENT_RETRY_DAYS = []  # no retries: the first failure is final
+    charge = debit_charge()
+    collect(charge)
+    with at(DAY):
+        (batch,) = direct_debit_batches_create(on=DAY)
+    key = charge.attempts.get().idempotency_key
+    with at(DAY + dt.timedelta(days=2)):
+        direct_debit_report_import(camt054_for(batch.document.encode()))
+    with at(DAY + dt.timedelta(days=9)):
+        direct_debit_report_import(
+            camt054_for(batch.document.encode(), returns={key: "AM04"}, message_id="NTF-2")
+        )
+
+    charge.refresh_from_db()
+    assert charge.status == ChargeStatus.OVERDUE and charge.next_attempt_on is None
+    assert Alert.objects.filter(kind=AlertKind.CHARGE_OVERDUE).count() == 1
+    assert Alert.objects.filter(kind=AlertKind.DEBIT_RETURNED).count() == 1
