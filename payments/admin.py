@@ -59,7 +59,7 @@ from .models import (
     WriteOffRequest,
 )
 from .services.collection import COLLECTABLE, outstanding
-from .services.refunds import payment_refund, refund_confirm_manual, refundable
+from .services.refunds import payment_refund, refund_confirm_manual, refund_send, refundable
 from .services.staff import (
     charge_cancel,
     charge_retry_now,
@@ -466,7 +466,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "requested_by",
         "raw_pretty",
     )
-    actions = ("confirm_manual_transfer",)
+    actions = ("confirm_manual_transfer", "send_again")
 
     @display(description=_("customer"), ordering="attempt__charge__contract__customer__code")
     def customer(self, obj: Refund):
@@ -491,6 +491,17 @@ class RefundAdmin(ReadOnlyAdmin):
             queryset.order_by("id"),
             lambda refund: refund_confirm_manual(refund=refund),
             lambda n: ngettext("%(count)d refund confirmed.", "%(count)d refunds confirmed.", n),
+        )
+
+    @admin.action(description=_("Ask the gateway again"), permissions=["confirm"])
+    def send_again(self, request, queryset):
+        """A refund left in progress by a timeout: the same key again, refunded once."""
+        apply_each(
+            self,
+            request,
+            queryset.order_by("id"),
+            lambda refund: refund_send(refund=refund),
+            lambda n: ngettext("%(count)d refund sent again.", "%(count)d refunds sent again.", n),
         )
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Charge
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
-from feemgmt.core.money import Money, money_from_db, money_str
+from feemgmt.core.money import Money, money_from_db, money_str, quantize
 from ledger.postings import post_refund
 from payments.adapters import AdapterError, RefundRequest, RefundResult, get_adapter
 from payments.adapters.base import AttemptStatus as Gateway
@@ -55,11 +55,15 @@ def payment_refund(
             raise InvalidTransition(_("Only a successful payment can be refunded."))
         if not reason.strip():
             raise BusinessError({"reason": [_("Say why the money is refunded.")]})
-        if amount.currency != attempt.amount.currency or amount.amount <= 0:
+        if (
+            amount.currency != attempt.amount.currency
+            or amount.amount <= 0
+            or quantize(amount) != amount
+        ):
             raise BusinessError(
                 {
                     "amount": [
-                        _("Refund a positive amount in %(currency)s.")
+                        _("Refund a positive amount in %(currency)s, in whole minor units (cents).")
                         % {"currency": attempt.amount.currency.code}
                     ]
                 }
@@ -93,7 +97,7 @@ def refund_send(*, refund: Refund | int) -> Refund:
     refund_id = refund.pk if isinstance(refund, Refund) else refund
     refund = Refund.objects.select_related("attempt").get(pk=refund_id)
     if refund.status != RefundStatus.PENDING:
-        return refund
+        raise InvalidTransition(_("Only a refund still in progress can be sent again."))
     attempt = refund.attempt
     try:
         result = get_adapter(attempt.method).refund(

@@ -292,6 +292,14 @@ def test_confirm_manual_transfer_books_the_refund_and_reports_refusals(
     assert any("Only a refund awaiting a manual transfer" in t for t in texts(response))
 
 
+def test_send_again_is_refused_for_a_refund_no_longer_in_progress(admin_client, collection_data):
+    refund = collection_data["refund"]  # awaiting a manual transfer, not in progress
+    response = run_action(admin_client, "payments_refund", "send_again", [refund])
+    assert any("Only a refund still in progress" in t for t in texts(response))
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.MANUAL
+
+
 # --- Charges: retry, cancel, write-off -------------------------------------------------
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
 
 from billing.choices import ChargeStatus
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
-from feemgmt.core.money import money
+from feemgmt.core.money import Money, money
 from ledger.choices import AccountPurpose, EntryKind
 from ledger.models import JournalEntry
 from ledger.postings import post_prepayment
@@ -193,3 +194,51 @@ def test_a_bank_transfer_refund_is_booked_when_staff_confirm_the_transfer(clerk)
         refund = refund_confirm_manual(refund=refund)
     assert refund.status == RefundStatus.SUCCEEDED
     assert balance(charge, AccountPurpose.CLEARING, "bank_transfer") == money("2500.00", "CNY")
+
+
+def test_a_refund_in_fractions_of_a_cent_is_refused_and_nothing_is_written(clerk):
+    from payments.models import Refund
+
+    charge = billed_charge("3000.00")
+    with at(DAY):
+        charge_collect(charge.pk, on=DAY)
+        with pytest.raises(BusinessError, match="minor units"):
+            payment_refund(
+                attempt=charge.attempts.get(),
+                amount=Money(Decimal("10.005"), "CNY"),  # not rounded on the way in
+                reason="x",
+                requested_by=clerk,
+            )
+    assert not Refund.objects.exists()
+
+
+def test_a_refund_left_in_progress_by_a_timeout_is_sent_again_and_refunded_once(clerk, monkeypatch):
+    from payments.adapters import GatewayTimeout
+    from payments.adapters.sandbox import SandboxAdapter
+    from payments.services.refunds import refund_send
+
+    charge = billed_charge("3000.00")
+    with at(DAY):
+        charge_collect(charge.pk, on=DAY)
+        attempt = charge.attempts.get()
+        real = SandboxAdapter.refund
+
+        def refund_then_lose_the_answer(self, request):
+            real(self, request)
+            raise GatewayTimeout()
+
+        monkeypatch.setattr(SandboxAdapter, "refund", refund_then_lose_the_answer)
+        refund = payment_refund(
+            attempt=attempt, amount=money("100.00", "CNY"), reason="discount", requested_by=clerk
+        )
+        assert refund.status == RefundStatus.PENDING and refund.error_code == "gateway_timeout"
+        assert not JournalEntry.objects.filter(kind=EntryKind.REFUND).exists()
+
+        monkeypatch.setattr(SandboxAdapter, "refund", real)
+        refund = refund_send(refund=refund)
+        with pytest.raises(InvalidTransition):
+            refund_send(refund=refund)
+
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert GATEWAY.payment(attempt.idempotency_key).refunded == money("100.00", "CNY")
+    assert JournalEntry.objects.filter(kind=EntryKind.REFUND).count() == 1
