@@ -7,7 +7,6 @@ acknowledge one (taking it over) and resolve it when it is dealt with.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
@@ -16,6 +15,7 @@ from unfold.decorators import display
 
 from .choices import OPEN_STATUSES, AlertStatus, Severity
 from .models import Alert
+from .services import alerts_acknowledge, alerts_close
 
 SEVERITY_LABELS = {
     Severity.INFO: "info",
@@ -104,9 +104,7 @@ class AlertAdmin(ModelAdmin):
 
     @admin.action(description=_("Acknowledge selected alerts"), permissions=["change"])
     def acknowledge_alerts(self, request, queryset):
-        count = queryset.filter(status=AlertStatus.OPEN).update(
-            status=AlertStatus.ACKNOWLEDGED, owner=request.user
-        )
+        count = alerts_acknowledge(queryset, by=request.user)
         self.message_user(
             request,
             ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.", count)
@@ -116,9 +114,7 @@ class AlertAdmin(ModelAdmin):
 
     @admin.action(description=_("Resolve selected alerts"), permissions=["change"])
     def resolve_alerts(self, request, queryset):
-        count = queryset.filter(status__in=OPEN_STATUSES).update(
-            status=AlertStatus.RESOLVED, resolved_at=timezone.now()
-        )
+        count = alerts_close(queryset)
         self.message_user(
             request,
             ngettext("%(count)d alert resolved.", "%(count)d alerts resolved.", count)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from contracts.models import Customer
@@ -39,5 +41,17 @@ def alert_raise(
 def alerts_resolve(*, kind: str, subject: str) -> int:
     """Close the open alerts of a kind about a subject (the problem went away)."""
     return Alert.objects.filter(kind=kind, subject=subject, status__in=OPEN_STATUSES).update(
+        status=AlertStatus.RESOLVED, resolved_at=timezone.now()
+    )
+
+
+def alerts_acknowledge(alerts: QuerySet[Alert], *, by: AbstractBaseUser) -> int:
+    """Someone is looking into these open alerts: they become its owner."""
+    return alerts.filter(status=AlertStatus.OPEN).update(status=AlertStatus.ACKNOWLEDGED, owner=by)
+
+
+def alerts_close(alerts: QuerySet[Alert]) -> int:
+    """Staff dealt with these alerts (or they no longer apply)."""
+    return alerts.filter(status__in=OPEN_STATUSES).update(
         status=AlertStatus.RESOLVED, resolved_at=timezone.now()
     )

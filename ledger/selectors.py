@@ -14,6 +14,9 @@ Two sign conventions, on purpose:
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from django.db.models import Sum
 
 from feemgmt.core.money import Money, money_from_db
@@ -24,6 +27,7 @@ from .models import Account, JournalLine
 __all__ = [
     "account_balance",
     "balances_for_customer",
+    "receivable_by_customer",
     "subject_balance",
     "unbalanced_entries",
 ]
@@ -82,3 +86,23 @@ def unbalanced_entries() -> list[int]:
         for row in rows
         if money_from_db(row["total"], row["entry__currency"]).amount != 0
     ]
+
+
+def receivable_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Money]]:
+    """What each customer owes, per currency (non-zero only), in one query."""
+    rows = (
+        JournalLine.objects.filter(
+            account__customer_id__in=list(customer_ids),
+            account__purpose=AccountPurpose.RECEIVABLE,
+        )
+        .values("account__customer_id", "account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by("account__customer_id", "account__currency")
+    )
+    due: dict[int, list[Money]] = defaultdict(list)
+    sign = normal_sign(AccountPurpose.RECEIVABLE)
+    for row in rows:
+        amount = money_from_db(row["total"], row["account__currency"]) * sign
+        if amount.amount:
+            due[row["account__customer_id"]].append(amount)
+    return dict(due)

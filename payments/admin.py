@@ -11,26 +11,22 @@ exception: staff type them in from the signed form, so they have a full form.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as NumberInvalid
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter, RangeDateTimeFilter
 from unfold.decorators import action, display
@@ -42,10 +38,10 @@ from billing.models import Charge
 from contracts.admin import CustomerAdmin
 from contracts.models import Customer
 from feemgmt.core.exceptions import BusinessError
-from feemgmt.core.money import money, money_from_db, money_str
-from ledger.choices import AccountPurpose, normal_sign
-from ledger.models import Account, JournalLine
-from ledger.selectors import balances_for_customer
+from feemgmt.core.money import money, money_str
+from ledger.choices import AccountPurpose
+from ledger.models import Account
+from ledger.selectors import balances_for_customer, receivable_by_customer
 
 from .adapters.base import ActionKind, error_text, redact, thaw
 from .choices import ApprovalStatus, AttemptStatus, MandateStatus, RefundStatus
@@ -59,6 +55,7 @@ from .models import (
     WriteOffRequest,
 )
 from .services.collection import COLLECTABLE, outstanding
+from .services.mandates import mandates_revoke
 from .services.refunds import payment_refund, refund_confirm_manual, refund_send, refundable
 from .services.staff import (
     charge_cancel,
@@ -602,6 +599,9 @@ class WriteOffRequestAdmin(ReadOnlyAdmin):
 
 
 class MandateForm(forms.ModelForm):
+    """Validation lives on the model (IBAN, BIC, dates); the form only tidies the
+    account numbers as typed ("de89 3704 …" → "DE893704…")."""
+
     class Meta:
         model = Mandate
         fields = (
@@ -613,35 +613,13 @@ class MandateForm(forms.ModelForm):
             "debtor_bic",
             "limit",
             "valid_until",
-            "status",
         )
 
     def clean_debtor_iban(self):
-        value = self.cleaned_data["debtor_iban"]
-        try:
-            return stdnum_iban.validate(value)
-        except NumberInvalid as exc:
-            raise ValidationError(
-                _("Enter a valid IBAN (%(reason)s)."), params={"reason": exc.message}
-            ) from exc
+        return stdnum_iban.compact(self.cleaned_data["debtor_iban"])
 
     def clean_debtor_bic(self):
-        value = self.cleaned_data["debtor_bic"]
-        if not value:
-            return value
-        try:
-            return stdnum_bic.validate(value)
-        except NumberInvalid as exc:
-            raise ValidationError(
-                _("Enter a valid BIC (%(reason)s)."), params={"reason": exc.message}
-            ) from exc
-
-    def clean(self):
-        cleaned_data = super().clean()
-        signed_on, valid_until = cleaned_data.get("signed_on"), cleaned_data.get("valid_until")
-        if signed_on and valid_until and valid_until < signed_on:
-            self.add_error("valid_until", _("A mandate cannot end before it is signed."))
-        return cleaned_data
+        return stdnum_bic.compact(self.cleaned_data["debtor_bic"])
 
 
 @admin.register(Mandate)
@@ -664,7 +642,7 @@ class MandateAdmin(ModelAdmin):
     search_fields = ("reference", "debtor_name", "customer__code", "customer__name")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
-    readonly_fields = ("revoked_at",)
+    readonly_fields = ("status", "revoked_at")  # revoked by the action, through the service
     fieldsets = (
         (None, {"fields": ("customer", "reference", "signed_on", "valid_until", "limit")}),
         (_("Debtor account"), {"fields": ("debtor_name", "debtor_iban", "debtor_bic")}),
@@ -681,16 +659,9 @@ class MandateAdmin(ModelAdmin):
     def status_label(self, obj: Mandate):
         return obj.status, obj.get_status_display()
 
-    def save_model(self, request, obj, form, change):
-        if obj.status == MandateStatus.REVOKED and obj.revoked_at is None:
-            obj.revoked_at = timezone.now()
-        super().save_model(request, obj, form, change)
-
     @admin.action(description=_("Revoke selected mandates"), permissions=["change"])
     def revoke_mandates(self, request, queryset):
-        count = queryset.exclude(status=MandateStatus.REVOKED).update(
-            status=MandateStatus.REVOKED, revoked_at=timezone.now(), updated_at=timezone.now()
-        )
+        count = mandates_revoke(queryset)
         self.message_user(
             request,
             ngettext("%(count)d mandate revoked.", "%(count)d mandates revoked.", count)
@@ -870,25 +841,6 @@ admin.site.register(Charge, CollectionChargeAdmin)
 # --- Customers: ledger balances -----------------------------------------------------
 
 
-def balances_due(customer_ids) -> dict[int, list]:
-    """What each customer owes (receivable balance) per currency, in one query."""
-    rows = (
-        JournalLine.objects.filter(
-            account__customer_id__in=customer_ids, account__purpose=AccountPurpose.RECEIVABLE
-        )
-        .values("account__customer_id", "account__currency")
-        .annotate(total=Sum("amount"))
-        .order_by("account__customer_id", "account__currency")
-    )
-    due = defaultdict(list)
-    sign = normal_sign(AccountPurpose.RECEIVABLE)
-    for row in rows:
-        amount = money_from_db(row["total"], row["account__currency"]) * sign
-        if amount.amount:
-            due[row["account__customer_id"]].append(amount)
-    return due
-
-
 LEDGER_COLUMNS = (AccountPurpose.RECEIVABLE, AccountPurpose.PREPAID, AccountPurpose.DEPOSIT_HELD)
 
 
@@ -901,7 +853,7 @@ class CustomerBalanceChangeList(ChangeList):
     def get_results(self, request):
         super().get_results(request)
         customers = list(self.result_list)
-        due = balances_due([customer.pk for customer in customers])
+        due = receivable_by_customer([customer.pk for customer in customers])
         for customer in customers:
             customer._balance_due = due.get(customer.pk, [])
 
@@ -925,7 +877,7 @@ class CollectionCustomerAdmin(CustomerAdmin):
     def balance_due(self, obj: Customer):
         amounts = getattr(obj, "_balance_due", None)
         if amounts is None:  # not from the list page
-            amounts = balances_due([obj.pk]).get(obj.pk, [])
+            amounts = receivable_by_customer([obj.pk]).get(obj.pk, [])
         return ", ".join(money_str(amount) for amount in amounts) or "—"
 
     @display(description=_("ledger balances"))

@@ -31,6 +31,7 @@ from .choices import (
     MandateStatus,
     RefundStatus,
 )
+from .validators import validate_bic, validate_iban
 
 _MONEY = {
     **MONEY_DIGITS,
@@ -66,8 +67,12 @@ class Mandate(TimeStampedModel):
     )
     signed_on = models.DateField(_("signed on"))
     debtor_name = models.CharField(_("account holder"), max_length=70)
-    debtor_iban = models.CharField(_("debtor account (IBAN)"), max_length=34)
-    debtor_bic = models.CharField(_("debtor bank (BIC)"), max_length=11, blank=True)
+    debtor_iban = models.CharField(
+        _("debtor account (IBAN)"), max_length=34, validators=[validate_iban]
+    )
+    debtor_bic = models.CharField(
+        _("debtor bank (BIC)"), max_length=11, blank=True, validators=[validate_bic]
+    )
     limit = MoneyField(
         _("limit per charge"),
         null=True,
@@ -93,6 +98,11 @@ class Mandate(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=Q(limit__isnull=True) | Q(limit__gt=0), name="mandate_limit_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("signed_on")),
+                name="mandate_ends_after_signing",
+                violation_error_message=_("A mandate cannot end before it is signed."),
             ),
         ]
 

@@ -207,3 +207,19 @@ def test_a_reversal_that_would_break_a_rule_is_refused(cid):
     postings.apply_prepaid(customer_id=cid, amount=cny("50.00"), charge_id=2, on=DAY)
     with pytest.raises(BusinessError, match="overdraw Prepaid balance"):
         postings.post_reversal(entry=top_up, on=DAY, reference="cancel:top-up")
+
+
+def test_receivable_by_customer_per_currency_leaves_out_settled_customers():
+    from ledger.selectors import receivable_by_customer
+
+    owing, settled, untouched = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    postings.post_charge(customer_id=owing.pk, amount=money("100.00", "CNY"), charge_id=1, on=DAY)
+    postings.post_charge(customer_id=owing.pk, amount=money("20.50", "USD"), charge_id=2, on=DAY)
+    postings.post_charge(customer_id=settled.pk, amount=money("80.00", "CNY"), charge_id=3, on=DAY)
+    postings.post_write_off(
+        customer_id=settled.pk, amount=money("80.00", "CNY"), charge_id=3, on=DAY
+    )
+
+    due = receivable_by_customer([owing.pk, settled.pk, untouched.pk])
+
+    assert due == {owing.pk: [money("100.00", "CNY"), money("20.50", "USD")]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,16 @@ from payments.choices import AttemptStatus, MandateStatus, SequenceType
 from payments.models import Mandate, PaymentAttempt
 
 MANDATE_METHODS = frozenset({"auto_debit"})
+
+
+def mandates_revoke(mandates: QuerySet[Mandate]) -> int:
+    """The customer withdrew the authorisation: nothing more is debited under these
+    mandates (debits already in a file are the bank's to answer). Returns how many
+    were still to revoke."""
+    now = timezone.now()
+    return mandates.exclude(status=MandateStatus.REVOKED).update(
+        status=MandateStatus.REVOKED, revoked_at=now, updated_at=now
+    )
 
 
 def required(method: str) -> bool:
