@@ -24,6 +24,7 @@ from stdnum import iban
 from contracts.choices import ContractStatus
 from contracts.models import Customer
 from payments.adapters import get_adapter
+from payments.adapters.auto_debit.bank_files import camt054_for
 from payments.adapters.sandbox import SandboxAdapter, sandbox_notification, sandbox_settle
 from payments.choices import AttemptStatus, MandateStatus
 from payments.models import Mandate, PaymentAttempt
@@ -121,8 +122,6 @@ class Command(BaseCommand):
         return paid
 
     def _bank_collects_debits(self, day: dt.date) -> int:
-        from payments.tests.fakes.auto_debit import camt054_for  # the demo's bank
-
         credited = 0
         for batch in direct_debit_batches_create(on=day):
             report = camt054_for(batch.document.encode(), message_id=f"DEMO-{batch.pk}")
