@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AttemptStatus(models.TextChoices):
@@ -19,7 +20,7 @@ OPEN_ATTEMPT_STATUSES = (AttemptStatus.PENDING, AttemptStatus.UNKNOWN)
 class RefundStatus(models.TextChoices):
     PENDING = "pending", _("In progress")
     SUCCEEDED = "succeeded", _("Refunded")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("refund status", "Failed")
     MANUAL = "manual", _("Awaiting a manual transfer")
 
 
@@ -30,7 +31,7 @@ class ApprovalStatus(models.TextChoices):
 
 
 class MandateStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("mandate status", "Active")
     REVOKED = "revoked", _("Revoked")
     EXPIRED = "expired", _("Expired")
 

@@ -63,3 +63,10 @@ def test_revoking_stamps_the_time_once():
     assert mandates_revoke(Mandate.objects.all()) == 0
     active.refresh_from_db()
     assert active.revoked_at == revoked_at
+
+
+def test_statuses_shared_with_other_models_read_right_in_chinese(zh_hans):
+    from payments.choices import RefundStatus
+
+    assert str(MandateStatus.ACTIVE.label) == "有效"  # not a contract's 履约中
+    assert str(RefundStatus.FAILED.label) == "退款失败"  # not a deduction's 扣款失败
