@@ -42,6 +42,7 @@ __all__ = [
     "freeze",
     "mask_account",
     "redact",
+    "refund_refusal",
     "thaw",
 ]
 
@@ -227,6 +228,20 @@ def redact(payload: Mapping[str, Any]) -> Mapping[str, Any]:
         return value
 
     return freeze(walk(payload))
+
+
+def refund_refusal(*, collected: Money | None, refunded: Money | None, amount: Money) -> str | None:
+    """Why a simulated bank or gateway refuses to refund ``amount`` of a payment that
+    ``collected`` so much (None: nothing collected) and already ``refunded`` so much;
+    None when the refund is allowed. The rule every gateway keeps."""
+    if collected is None:
+        return "payment_not_refundable"
+    if amount.currency != collected.currency:
+        return "currency_mismatch"
+    already = refunded.amount if refunded is not None else 0
+    if already + amount.amount > collected.amount:
+        return "refund_exceeds_available"
+    return None
 
 
 def _check_key(key: str) -> None:

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from feemgmt.core.money import Money, money
+from feemgmt.core.money import Money
 from payments.adapters.auto_debit.iso20022 import Mandate
-from payments.adapters.base import AttemptStatus
+from payments.adapters.base import AttemptStatus, refund_refusal
 
 __all__ = [
     "DebitLink",
@@ -148,19 +148,14 @@ class SimulatedDebitBank:
                     raise LinkConflict(f"refund {idempotency_key} was for {done.amount}")
                 return done
             record = self._debits.get(end_to_end_id)
-            error = None
             if record is None:
                 error = "unknown_payment"
-            elif record.collected is None:
-                error = "payment_not_refundable"
-            elif amount.currency != record.amount.currency:
-                error = "currency_mismatch"
             else:
-                refunded = record.refunded or money("0", amount.currency.code)
-                if (refunded + amount).amount > record.collected.amount:
-                    error = "refund_exceeds_available"
-                else:
-                    record.refunded = refunded + amount
+                error = refund_refusal(
+                    collected=record.collected, refunded=record.refunded, amount=amount
+                )
+                if error is None:
+                    record.refunded = (record.refunded or Money(0, amount.currency)) + amount
             refund = LinkRefund(
                 idempotency_key=idempotency_key,
                 end_to_end_id=end_to_end_id,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from feemgmt.core.money import Money, money
-from payments.adapters.base import AttemptStatus
+from payments.adapters.base import AttemptStatus, refund_refusal
 
 __all__ = [
     "SIMULATED_BANK",
@@ -134,19 +134,14 @@ class SimulatedBank:
                     raise LinkConflict(f"refund {idempotency_key} was for {done.amount}")
                 return done
             notice = self._notices.get(reference)
-            error = None
             if notice is None:
                 error = "unknown_payment"
-            elif notice.received is None:
-                error = "payment_not_refundable"
-            elif amount.currency != notice.amount.currency:
-                error = "currency_mismatch"
             else:
-                refunded = notice.refunded or money("0", amount.currency.code)
-                if (refunded + amount).amount > notice.received.amount:
-                    error = "refund_exceeds_available"
-                else:
-                    notice.refunded = refunded + amount
+                error = refund_refusal(
+                    collected=notice.received, refunded=notice.refunded, amount=amount
+                )
+                if error is None:
+                    notice.refunded = (notice.refunded or Money(0, amount.currency)) + amount
             refund = BankRefund(
                 idempotency_key=idempotency_key,
                 reference=reference,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from feemgmt.core.money import Money, minor_digits
-from payments.adapters.base import AttemptStatus
+from payments.adapters.base import AttemptStatus, refund_refusal
 
 __all__ = ["GATEWAY", "OUTCOMES", "SandboxGateway", "SandboxPayment", "SandboxRefund"]
 
@@ -196,15 +196,15 @@ class SandboxGateway:
                 return existing
             key = self._by_trade_no.get(trade_no)
             payment = self._payments.get(key) if key else None
-            error = None
             if payment is None:
                 error = "unknown_payment"
-            elif payment.status != AttemptStatus.SUCCEEDED:
-                error = "payment_not_refundable"
-            elif amount.currency != payment.amount.currency:
-                error = "currency_mismatch"
-            elif amount.amount > payment.amount.amount - payment.refunded.amount:
-                error = "refund_exceeds_available"
+            else:
+                succeeded = payment.status == AttemptStatus.SUCCEEDED
+                error = refund_refusal(
+                    collected=payment.amount if succeeded else None,
+                    refunded=payment.refunded,
+                    amount=amount,
+                )
             if error:
                 refund = SandboxRefund(
                     idempotency_key, None, trade_no, amount, AttemptStatus.DECLINED, error
