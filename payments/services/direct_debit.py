@@ -198,7 +198,7 @@ def _apply_camt054(data: bytes, *, on: dt.date) -> ReportResult:
                 on=booked_on,
             )
             result.settled += 1
-        elif _debit_returned(attempt, entry, on=booked_on):
+        elif (entry.returned or entry.reversal) and _debit_returned(attempt, entry, on=booked_on):
             result.returned += 1
         else:
             result.unchanged += 1

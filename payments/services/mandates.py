@@ -75,7 +75,6 @@ def sequence_type(mandate: Mandate, attempt: PaymentAttempt) -> str:
         PaymentAttempt.objects.filter(
             mandate=mandate, status__in=[AttemptStatus.SUCCEEDED, AttemptStatus.PENDING]
         )
-        .exclude(pk=attempt.pk)
         .filter(pk__lt=attempt.pk)
         .exists()
     )

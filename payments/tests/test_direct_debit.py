@@ -182,3 +182,26 @@ def test_a_return_after_the_last_retry_makes_the_charge_overdue_with_an_alert(se
     assert charge.status == ChargeStatus.OVERDUE and charge.next_attempt_on is None
     assert Alert.objects.filter(kind=AlertKind.CHARGE_OVERDUE).count() == 1
     assert Alert.objects.filter(kind=AlertKind.DEBIT_RETURNED).count() == 1
+
+
+def test_a_debit_on_the_account_that_is_neither_a_return_nor_a_reversal_changes_nothing():
+    charge = debit_charge()
+    collect(charge)
+    with at(DAY):
+        (batch,) = direct_debit_batches_create(on=DAY)
+    key = charge.attempts.get().idempotency_key
+    with at(DAY + dt.timedelta(days=2)):
+        direct_debit_report_import(camt054_for(batch.document.encode()))
+    returns = etree.fromstring(
+        camt054_for(batch.document.encode(), returns={key: "MD06"}, message_id="NTF-2")
+    )
+    for element in list(returns.iter("{*}RtrInf")):
+        element.getparent().remove(element)  # a bank fee, say, quoting the same id
+
+    with at(DAY + dt.timedelta(days=9)):
+        result = direct_debit_report_import(etree.tostring(returns))
+
+    assert result.returned == 0
+    charge.refresh_from_db()
+    assert charge.status == ChargeStatus.PAID
+    assert charge.attempts.get().status == AttemptStatus.SUCCEEDED
