@@ -28,7 +28,7 @@ from ledger.postings import (
     post_write_off,
 )
 from payments.choices import ApprovalStatus, AttemptStatus
-from payments.models import PaymentAttempt, WriteOffRequest
+from payments.models import WriteOffRequest
 
 from .collection import COLLECTABLE, outstanding
 
@@ -213,7 +213,3 @@ def write_off_reject(
     )
     request.save()
     return request
-
-
-def open_attempt(charge: Charge) -> PaymentAttempt | None:
-    return charge.attempts.filter(status__in=[AttemptStatus.PENDING, AttemptStatus.UNKNOWN]).first()
