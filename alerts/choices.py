@@ -8,6 +8,7 @@ class AlertKind(models.TextChoices):
     UNEXPECTED_PAYMENT = "unexpected_payment", _("Payment for a settled charge")
     DEBIT_RETURNED = "debit_returned", _("Direct debit returned")
     MANDATE_EXPIRING = "mandate_expiring", _("Mandate expiring")
+    AUDIT_CHAIN_BROKEN = "audit_chain_broken", _("Audit chain broken")
 
 
 class Severity(models.TextChoices):
