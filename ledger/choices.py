@@ -12,18 +12,32 @@ class AccountPurpose(models.TextChoices):
     CLEARING = "clearing", _("Clearing")
     FEE_INCOME = "fee_income", _("Fee income")
     WRITE_OFF = "write_off", _("Write-off")
+    CASH = "cash", _("Cash at bank")
+    GATEWAY_FEES = "gateway_fees", _("Gateway fees")
 
 
 CUSTOMER_PURPOSES = frozenset(
     {AccountPurpose.RECEIVABLE, AccountPurpose.PREPAID, AccountPurpose.DEPOSIT_HELD}
 )
 COMPANY_PURPOSES = frozenset(
-    {AccountPurpose.CLEARING, AccountPurpose.FEE_INCOME, AccountPurpose.WRITE_OFF}
+    {
+        AccountPurpose.CLEARING,
+        AccountPurpose.FEE_INCOME,
+        AccountPurpose.WRITE_OFF,
+        AccountPurpose.CASH,
+        AccountPurpose.GATEWAY_FEES,
+    }
 )
 # Assets and expenses grow with debits (positive lines); liabilities and income
 # grow with credits (negative lines).
 DEBIT_NORMAL = frozenset(
-    {AccountPurpose.RECEIVABLE, AccountPurpose.CLEARING, AccountPurpose.WRITE_OFF}
+    {
+        AccountPurpose.RECEIVABLE,
+        AccountPurpose.CLEARING,
+        AccountPurpose.WRITE_OFF,
+        AccountPurpose.CASH,
+        AccountPurpose.GATEWAY_FEES,
+    }
 )
 
 
@@ -41,3 +55,6 @@ class EntryKind(models.TextChoices):
     WRITE_OFF = "write_off", _("Write-off")
     DEPOSIT_REFUND = "deposit_refund", _("Deposit refund")
     REVERSAL = "reversal", _("Reversal")
+    CASH_RECEIPT = "cash_receipt", _("Received at the bank")
+    CASH_PAYMENT = "cash_payment", _("Paid out by the bank")
+    GATEWAY_FEE = "gateway_fee", _("Gateway fee")

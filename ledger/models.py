@@ -42,6 +42,8 @@ class Account(models.Model):
         verbose_name=_("customer"),
     )
     payment_method = models.CharField(_("payment method"), max_length=32, blank=True)
+    # the receiving account a cash account mirrors (reconciliation's BankAccount.code)
+    bank_account = models.CharField(_("receiving account"), max_length=32, blank=True)
     currency = models.CharField(_("currency"), max_length=3)
 
     class Meta:
@@ -55,7 +57,7 @@ class Account(models.Model):
                 name="ledger_account_unique_customer",
             ),
             models.UniqueConstraint(
-                fields=["purpose", "payment_method", "currency"],
+                fields=["purpose", "payment_method", "bank_account", "currency"],
                 condition=Q(customer__isnull=True),
                 name="ledger_account_unique_company",
             ),
@@ -69,10 +71,19 @@ class Account(models.Model):
                 | (~Q(purpose=AccountPurpose.CLEARING) & Q(payment_method="")),
                 name="ledger_account_method_iff_clearing",
             ),
+            models.CheckConstraint(
+                condition=(Q(purpose=AccountPurpose.CASH) & ~Q(bank_account=""))
+                | (~Q(purpose=AccountPurpose.CASH) & Q(bank_account="")),
+                name="ledger_account_bank_iff_cash",
+            ),
         ]
 
     def __str__(self):
-        owner = (self.customer_id and f"#{self.customer_id}") or self.payment_method
+        owner = (
+            (self.customer_id and f"#{self.customer_id}")
+            or self.payment_method
+            or self.bank_account
+        )
         return " ".join(
             part for part in (str(self.get_purpose_display()), owner, self.currency) if part
         )

@@ -73,6 +73,7 @@ from .services import account_for, accounts_lock, check_currency, journal_post, 
 
 __all__ = [
     "BilledCharge",
+    "accounts_for_customers",
     "apply_prepaid",
     "charge_subject",
     "post_charge",
@@ -426,7 +427,9 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
         return 0
     currencies = sorted({c.amount.currency.code for c in to_post})
     income = {currency: _company(AccountPurpose.FEE_INCOME, currency) for currency in currencies}
-    receivable = _customer_accounts(R, {(c.customer_id, c.amount.currency.code) for c in to_post})
+    receivable = accounts_for_customers(
+        R, {(c.customer_id, c.amount.currency.code) for c in to_post}
+    )
     now = timezone.now()
     returned = insert_rows(
         JournalEntry,
@@ -457,7 +460,9 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
     return len(returned)
 
 
-def _customer_accounts(purpose: str, keys: set[tuple[int, str]]) -> dict[tuple[int, str], Account]:
+def accounts_for_customers(
+    purpose: str, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], Account]:
     """Customer accounts for many (customer, currency) pairs, created where missing,
     in three queries (race-safe as :func:`ledger.services.account_for`)."""
     customer_ids = {customer_id for customer_id, _currency in keys}

@@ -27,6 +27,7 @@ from .models import Account, JournalLine
 __all__ = [
     "account_balance",
     "balances_for_customer",
+    "customer_subject_balance",
     "receivable_by_customer",
     "subject_balance",
     "unbalanced_entries",
@@ -71,6 +72,22 @@ def subject_balance(*, account: Account, subject: str, kinds: list[str] | None =
         lines = lines.filter(entry__kind__in=kinds)
     total = lines.aggregate(total=Sum("amount"))["total"]
     return money_from_db(total, account.currency)
+
+
+def customer_subject_balance(
+    *, customer_id: int, purpose: str, currency: str, subject: str
+) -> Money:
+    """:func:`subject_balance` of a customer's account found by its owner, purpose and
+    currency; zero when the account does not exist. A pure read, unlike
+    :func:`ledger.services.account_for`, which creates the account it looks for."""
+    total = JournalLine.objects.filter(
+        account__customer_id=customer_id,
+        account__purpose=purpose,
+        account__currency=currency,
+        account__payment_method="",
+        entry__subject=subject,
+    ).aggregate(total=Sum("amount"))["total"]
+    return money_from_db(total, currency)
 
 
 def unbalanced_entries() -> list[int]:

@@ -57,6 +57,7 @@ def account_for(
     currency: str,
     customer_id: int | None = None,
     payment_method: str = "",
+    bank_account: str = "",
 ) -> Account:
     """The account for a purpose, owner and currency, created on first use.
 
@@ -66,7 +67,7 @@ def account_for(
     """
     check_currency(currency)
     if purpose in CUSTOMER_PURPOSES:
-        if customer_id is None or payment_method:
+        if customer_id is None or payment_method or bank_account:
             raise BusinessError(
                 {"customer": [_("A customer account needs a customer and no payment method.")]}
             )
@@ -76,6 +77,10 @@ def account_for(
         if (purpose == AccountPurpose.CLEARING) != bool(payment_method):
             raise BusinessError(
                 {"payment_method": [_("Only a clearing account names a payment method.")]}
+            )
+        if (purpose == AccountPurpose.CASH) != bool(bank_account):
+            raise BusinessError(
+                {"bank_account": [_("Only a cash account names a receiving account.")]}
             )
         if payment_method and payment_method not in settings.PAYMENT_METHODS:
             raise BusinessError(
@@ -94,6 +99,7 @@ def account_for(
         "currency": currency,
         "customer_id": customer_id,
         "payment_method": payment_method,
+        "bank_account": bank_account,
     }
     account = Account.objects.filter(**key).first()
     if account is None:
@@ -113,9 +119,11 @@ def _refuse(message: str) -> BusinessError:
     return BusinessError({"lines": [message]}, code="unbalanced")
 
 
-def _checked_lines(
+def checked_lines(
     currency: str, lines: Sequence[tuple[Account, Money]]
 ) -> list[tuple[Account, Decimal]]:
+    """The checks every entry's lines pass, one entry (journal_post) or many
+    (ledger.bulk): what makes an entry balanced and well formed."""
     check_currency(currency)
     if len(lines) < 2:
         raise _refuse(_("A journal entry needs at least two lines."))
@@ -199,7 +207,7 @@ def journal_post(
         raise BusinessError({"kind": [_("Unknown entry kind “%(value)s”.") % {"value": kind}]})
     if not reference:
         raise BusinessError({"reference": [_("A journal entry needs a reference.")]})
-    checked = _checked_lines(currency, list(lines))
+    checked = checked_lines(currency, list(lines))
     replay = {"currency": currency, "subject": subject, "reverses": reverses, "lines": checked}
 
     existing = JournalEntry.objects.filter(kind=kind, reference=reference).first()

@@ -12,7 +12,12 @@ from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money
 from ledger.choices import AccountPurpose, EntryKind
 from ledger.models import Account, JournalEntry, JournalLine
-from ledger.selectors import account_balance, balances_for_customer, unbalanced_entries
+from ledger.selectors import (
+    account_balance,
+    balances_for_customer,
+    customer_subject_balance,
+    unbalanced_entries,
+)
 from ledger.services import account_for, journal_post, journal_reverse
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +60,33 @@ def test_a_balanced_entry_is_posted_and_balances_derive_from_its_lines(receivabl
         AccountPurpose.DEPOSIT_HELD: money(0, "CNY"),
     }
     assert unbalanced_entries() == []
+
+
+def test_a_customers_subject_balance_is_read_without_creating_the_account(customer, income):
+    def read(subject="charge:1"):
+        return customer_subject_balance(
+            customer_id=customer.pk,
+            purpose=AccountPurpose.RECEIVABLE,
+            currency="CNY",
+            subject=subject,
+        )
+
+    assert read() == money(0, "CNY")
+    assert not Account.objects.filter(customer=customer).exists()  # a read never writes
+
+    receivable = account_for(
+        purpose=AccountPurpose.RECEIVABLE, currency="CNY", customer_id=customer.pk
+    )
+    journal_post(
+        kind=EntryKind.CHARGE,
+        reference="charge:1",
+        subject="charge:1",
+        currency="CNY",
+        on=DAY,
+        lines=[(receivable, money("100.00", "CNY")), (income, money("-100.00", "CNY"))],
+    )
+    assert read() == money("100.00", "CNY")
+    assert read("charge:2") == money(0, "CNY")
 
 
 @pytest.mark.parametrize(

@@ -414,9 +414,12 @@ def test_every_posting_sequence_keeps_the_ledger_balanced():
         f"{elapsed:.1f} s; {dict(stats)}"
     )
     assert stats["examples"] >= EXAMPLES
-    # the sequences reach every kind of posting, and refusals too (deposit refunds
-    # are rare: they need a deposit charge, its payment and a refund in one example)
+    # the sequences reach every kind of posting about customers, and refusals too
+    # (deposit refunds are rare: they need a deposit charge, its payment and a refund
+    # in one example); the company's cash and gateway fees have their own property
+    # test (test_cash.py): they have no caps for this machine to probe
+    company = (EntryKind.CASH_RECEIPT, EntryKind.CASH_PAYMENT, EntryKind.GATEWAY_FEE)
     for kind in (*EntryKind.values, "refused", "replays"):
-        if kind not in (EntryKind.REFUND, EntryKind.DEPOSIT_REFUND):
+        if kind not in (EntryKind.REFUND, EntryKind.DEPOSIT_REFUND, *company):
             assert stats[kind] > 0, kind
     assert stats[EntryKind.REFUND] + stats[EntryKind.DEPOSIT_REFUND] > 0
