@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
+from audit.admin import AuditHistoryMixin
+
 from .forms import BillingRunForm
 from .models import Charge
 from .services import BillingRunResult, billing_run
@@ -41,7 +43,7 @@ class CurrencyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Charge)
-class ChargeAdmin(ModelAdmin):
+class ChargeAdmin(AuditHistoryMixin, ModelAdmin):
     list_display = (
         "contract",
         "customer",

@@ -5,6 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSingleDateWidget
 
+from feemgmt.core.exceptions import BusinessError
+
+from .services import check_billing_date
+
 
 class BillingRunForm(forms.Form):
     """The date to bill up to: every charge due on or before it that does not exist
@@ -22,10 +26,10 @@ class BillingRunForm(forms.Form):
 
     def clean_on(self):
         on = self.cleaned_data["on"]
-        if on > timezone.localdate():
-            # Charges are created when they fall due, never ahead: a future date
-            # would bill customers early and move contracts to active or ended.
+        try:
+            check_billing_date(on)  # the run's own rule, shown next to the field
+        except BusinessError:
             raise forms.ValidationError(
                 _("Choose today or an earlier date: charges are created when they fall due.")
-            )
+            ) from None
         return on

@@ -5,7 +5,13 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from .services import billing_chunks, billing_run_chunk, contracts_advance_status
+from .services import (
+    billing_actor,
+    billing_chunks,
+    billing_run_chunk,
+    check_billing_date,
+    contracts_advance_status,
+)
 
 
 @shared_task(name="billing.run")
@@ -13,7 +19,9 @@ def billing_run_task(on: str | None = None) -> int:
     """Daily (beat): fan the billing run for ``on`` (default: today in the billing
     time zone) out into one task per chunk of fees, so more workers finish sooner."""
     day = dt.date.fromisoformat(on) if on else timezone.localdate()
-    contracts_advance_status(on=day)
+    check_billing_date(day)  # before anything moves: a future date is refused whole
+    with billing_actor():
+        contracts_advance_status(on=day)
     chunks = 0
     for first_id, last_id in billing_chunks(on=day):
         billing_chunk_task.delay(day.isoformat(), first_id, last_id)
@@ -23,5 +31,6 @@ def billing_run_task(on: str | None = None) -> int:
 
 @shared_task(name="billing.run_chunk")
 def billing_chunk_task(on: str, first_id: int, last_id: int) -> int:
-    totals = billing_run_chunk(on=dt.date.fromisoformat(on), first_id=first_id, last_id=last_id)
+    with billing_actor():
+        totals = billing_run_chunk(on=dt.date.fromisoformat(on), first_id=first_id, last_id=last_id)
     return totals.charges_created

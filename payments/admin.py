@@ -33,6 +33,7 @@ from unfold.decorators import action, display
 from unfold.views import ChangeList
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminTextInputWidget
 
+from audit.admin import AuditHistoryMixin
 from billing.admin import ChargeAdmin
 from billing.models import Charge
 from contracts.admin import CustomerAdmin
@@ -55,7 +56,7 @@ from .models import (
     WriteOffRequest,
 )
 from .services.collection import COLLECTABLE, outstanding
-from .services.mandates import mandates_revoke
+from .services.mandates import mandate_save, mandates_revoke
 from .services.refunds import payment_refund, refund_confirm_manual, refund_send, refundable
 from .services.staff import (
     charge_cancel,
@@ -203,7 +204,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(PaymentAttempt)
-class PaymentAttemptAdmin(ReadOnlyAdmin):
+class PaymentAttemptAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = (
         "idempotency_key",
         "charge",
@@ -247,6 +248,7 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
                     "batch",
                     "created_at",
                     "decided_at",
+                    "audit_history",
                 )
             },
         ),
@@ -424,7 +426,7 @@ class MandateAttemptInline(AttemptInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = (
         "idempotency_key",
         "attempt",
@@ -462,6 +464,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "error_message",
         "requested_by",
         "raw_pretty",
+        "audit_history",
     )
     actions = ("confirm_manual_transfer", "send_again")
 
@@ -506,7 +509,7 @@ class RefundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WriteOffRequest)
-class WriteOffRequestAdmin(ReadOnlyAdmin):
+class WriteOffRequestAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = (
         "charge",
         "customer",
@@ -540,6 +543,7 @@ class WriteOffRequestAdmin(ReadOnlyAdmin):
         "decided_by",
         "decided_at",
         "decision_note",
+        "audit_history",
     )
     actions = ("approve_requests", "reject_requests")
 
@@ -623,7 +627,7 @@ class MandateForm(forms.ModelForm):
 
 
 @admin.register(Mandate)
-class MandateAdmin(ModelAdmin):
+class MandateAdmin(AuditHistoryMixin, ModelAdmin):
     form = MandateForm
     inlines = (MandateAttemptInline,)
     list_display = (
@@ -646,9 +650,12 @@ class MandateAdmin(ModelAdmin):
     fieldsets = (
         (None, {"fields": ("customer", "reference", "signed_on", "valid_until", "limit")}),
         (_("Debtor account"), {"fields": ("debtor_name", "debtor_iban", "debtor_bic")}),
-        (_("Status"), {"fields": ("status", "revoked_at")}),
+        (_("Status"), {"fields": ("status", "revoked_at", "audit_history")}),
     )
     actions = ("revoke_mandates",)
+
+    def save_model(self, request, obj, form, change):
+        mandate_save(mandate=obj)
 
     @display(description=_("debtor account (IBAN)"), ordering="debtor_iban")
     def masked_iban(self, obj: Mandate):

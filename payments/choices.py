@@ -16,12 +16,54 @@ class AttemptStatus(models.TextChoices):
 
 OPEN_ATTEMPT_STATUSES = (AttemptStatus.PENDING, AttemptStatus.UNKNOWN)
 
+# The attempt state machine (payments/services/attempts.py): an attempt is opened
+# unknown, committed before the gateway hears of it. Open statuses may repeat (a
+# query that still says pending); a success always counts, even on an attempt we
+# had given up on or withdrawn (the money is booked, if need be to the prepaid
+# balance); only a succeeded direct debit can be returned by the bank.
+ATTEMPT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AttemptStatus.UNKNOWN: frozenset(
+        {
+            AttemptStatus.UNKNOWN,
+            AttemptStatus.PENDING,
+            AttemptStatus.SUCCEEDED,
+            AttemptStatus.FAILED,
+        }
+    ),
+    AttemptStatus.PENDING: frozenset(
+        {
+            AttemptStatus.PENDING,
+            AttemptStatus.UNKNOWN,
+            AttemptStatus.SUCCEEDED,
+            AttemptStatus.FAILED,
+            AttemptStatus.CANCELLED,  # withdrawn: a cancel, a write-off, a termination
+        }
+    ),
+    AttemptStatus.FAILED: frozenset({AttemptStatus.SUCCEEDED}),
+    AttemptStatus.CANCELLED: frozenset({AttemptStatus.SUCCEEDED}),
+    AttemptStatus.SUCCEEDED: frozenset({AttemptStatus.RETURNED}),
+    AttemptStatus.RETURNED: frozenset(),
+}
+
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", _("In progress")
     SUCCEEDED = "succeeded", _("Refunded")
     FAILED = "failed", pgettext_lazy("refund status", "Failed")
     MANUAL = "manual", _("Awaiting a manual transfer")
+
+
+# The refund state machine (payments/services/refunds.py): committed pending before
+# the gateway is asked; a gateway that cannot refund by itself leaves it to a manual
+# transfer that staff confirm. Decided refunds never change again.
+REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    RefundStatus.PENDING: frozenset(
+        {RefundStatus.PENDING, RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.MANUAL}
+    ),
+    RefundStatus.MANUAL: frozenset({RefundStatus.SUCCEEDED}),
+    RefundStatus.SUCCEEDED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
+}
 
 
 class ApprovalStatus(models.TextChoices):

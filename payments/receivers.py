@@ -1,4 +1,5 @@
-"""Payments' reactions to billing: new charges go to collection after commit."""
+"""Payments' reactions to billing: new charges go to collection after commit, and a
+charge a termination cuts is taken off collection first."""
 
 from functools import partial
 
@@ -6,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
-from billing.events import charges_billed
+from billing.events import charge_cutting, charges_billed
 
 
 @receiver(charges_billed, dispatch_uid="payments.collect_billed_charges")
@@ -15,3 +16,10 @@ def collect_billed_charges(sender, charge_ids, on, **kwargs):
         from payments.tasks import enqueue_collection
 
         transaction.on_commit(partial(enqueue_collection, list(charge_ids), on))
+
+
+@receiver(charge_cutting, dispatch_uid="payments.release_cut_charge")
+def release_cut_charge(sender, charge, cancel, on, **kwargs):
+    from payments.services.termination import charge_cut_release
+
+    charge_cut_release(charge=charge, cancel=cancel, on=on)

@@ -82,3 +82,18 @@ def direct_debit_batches_task(on: str | None = None) -> int:
     from payments.services.direct_debit import direct_debit_batches_create
 
     return len(direct_debit_batches_create(on=_day(on)))
+
+
+@shared_task(name="payments.send_receipts")
+def send_receipts_task(attempt_ids: list[int]) -> int:
+    """Receipts for payments booked in bulk (a statement's transfers): sent by a
+    worker, not by the import that booked them. Each is sent at most once."""
+    from payments.services.notices import receipt
+
+    sent = 0
+    for attempt_id in attempt_ids:
+        try:
+            sent += bool(receipt(attempt_id))
+        except Exception:
+            logger.exception("receipt for attempt %s not sent", attempt_id)
+    return sent

@@ -7,6 +7,9 @@ charges in Python with the pure calendar, inserts them in a few multi-row
 bookmark forward with one ``UPDATE``. The unique constraints on Charge make a
 repeated or concurrent run harmless; the row locks only keep two runs from doing
 the same work twice.
+
+Each chunk records one ``billing.chunk`` audit event, as the last step of its
+transaction, covering the charges it created (see :data:`BULK_FIELDS`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,25 +27,36 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from audit.context import actor_scope, current_context
+from audit.services import audit_record_bulk
 from contracts.choices import FeeKind
 from contracts.models import Contract, Fee
 from contracts.services import contracts_advance_status
+from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money_from_db, quantize
 from feemgmt.core.sql import insert_rows
-from ledger.postings import (
-    BilledCharge,
-    post_charge_cancellation,
-    post_charge_change,
-    post_charges,
-)
+from ledger.postings import BilledCharge, post_charges
 
-from . import calendar
-from .choices import ChargeStatus
-from .events import charges_billed
-from .models import Charge
+from .. import calendar
+from ..choices import ChargeStatus
+from ..events import charges_billed
+from ..models import Charge
 
 logger = logging.getLogger(__name__)
+
+# Who a billing run is recorded as when no user or request started it (the nightly
+# task, the command).
+BILLING_ACTOR = "system:billing_run"
+
+# The fields of a new charge that a billing chunk's audit event digests: the ones
+# that never change afterwards. ``amount``, ``period_end`` and ``prorated`` are not
+# among them: a termination re-prices the charge of the period it cuts (recorded as
+# ``charge.repriced``, with the old and new values), and a digest over them would
+# report every such termination as tampering. The chunk's totals per currency, as
+# billed, are kept in the event beside the digest.
+BULK_FIELDS = ("contract_id", "fee_id", "kind", "period_start", "due_date", "amount_currency")
 
 
 _FEE_COLUMNS = (
@@ -189,7 +204,21 @@ def _insert_charges(rows: list[_Row]) -> list[tuple[int, _Row, Money]]:
     return inserted
 
 
-def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
+@contextmanager
+def billing_actor() -> Iterator[None]:
+    """Record what follows as the billing run's, unless a user or a request is
+    already acting (a run started from the admin stays the staff member's)."""
+    context = current_context()
+    if context.actor or context.request is not None:
+        yield
+        return
+    with actor_scope(BILLING_ACTOR):
+        yield
+
+
+def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date, *, scope: dict) -> BillingTotals:
+    """Bill the locked fee rows: insert, book, move bookmarks, then record the one
+    audit event of what was created (``scope`` says which fees were looked at)."""
     totals = BillingTotals()
     rows: list[_Row] = []
     bookmarks: list[tuple[int, dt.date | None]] = []
@@ -227,8 +256,20 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date) -> BillingTotals:
     for following, fee_ids in by_date.items():
         Fee.objects.filter(id__in=fee_ids).update(next_due_date=following)
     if inserted:
-        charges_billed.send(
-            sender=Charge, charge_ids=[charge_id for charge_id, _row, _amount in inserted], on=on
+        charge_ids = [charge_id for charge_id, _row, _amount in inserted]
+        charges_billed.send(sender=Charge, charge_ids=charge_ids, on=on)
+        # Last: the audit chain's lock is held from here until the chunk commits.
+        audit_record_bulk(
+            action="billing.chunk",
+            model=Charge,
+            ids=charge_ids,
+            fields=BULK_FIELDS,
+            extra={
+                **scope,
+                "on": on,
+                "charges": totals.charges_created,
+                "totals": {code: str(money.amount) for code, money in totals.totals().items()},
+            },
         )
     return totals
 
@@ -264,14 +305,20 @@ def billing_run_chunk(*, on: dt.date, first_id: int, last_id: int) -> BillingTot
     """
     with transaction.atomic():
         fees = Fee.objects.filter(id__gte=first_id, id__lte=last_id)
-        return _bill_fee_rows(_lock_and_read_fees(fees, on), on)
+        return _bill_fee_rows(
+            _lock_and_read_fees(fees, on), on, scope={"fees": [first_id, last_id]}
+        )
 
 
 def billing_run_contract(*, contract: Contract, on: dt.date) -> BillingTotals:
     """Bill one contract right away (after signing, a backdated contract catches up
     and the signing fee is charged the same day, not at the next nightly run)."""
     with transaction.atomic():
-        return _bill_fee_rows(_lock_and_read_fees(Fee.objects.filter(contract=contract), on), on)
+        return _bill_fee_rows(
+            _lock_and_read_fees(Fee.objects.filter(contract=contract), on),
+            on,
+            scope={"contract": contract.pk},
+        )
 
 
 def billing_chunks(*, on: dt.date, chunk_size: int | None = None) -> Iterator[tuple[int, int]]:
@@ -295,6 +342,27 @@ def billing_due_fee_count(*, on: dt.date) -> int:
     return Fee.objects.filter(next_due_date__lte=on).count()
 
 
+def check_billing_date(on: dt.date) -> None:
+    """Charges are created when they fall due, never ahead: a date after today (in
+    the billing time zone) would bill customers early and move contracts to active
+    or ended before their day. Every way of starting a run (the command, the task,
+    the admin page) is held to this."""
+    today = timezone.localdate()
+    if on > today:
+        raise BusinessError(
+            {
+                "on": [
+                    _(
+                        "Billing cannot run for %(date)s, after today (%(today)s): charges "
+                        "are created when they fall due."
+                    )
+                    % {"date": on.isoformat(), "today": today.isoformat()}
+                ]
+            },
+            code="future_billing_date",
+        )
+
+
 def billing_run(
     *,
     on: dt.date,
@@ -304,9 +372,11 @@ def billing_run(
     """Create every charge due on or before ``on`` that does not exist yet.
 
     Catches up after downtime on its own (a fee's bookmark stays at its oldest
-    missing charge), and may be repeated or run in two processes at once.
+    missing charge), and may be repeated or run in two processes at once. Refused
+    (BusinessError) for a date after today.
     ``progress(done_fees, total_fees, totals)`` is called after each chunk.
     """
+    check_billing_date(on)
     started = time.monotonic()
     result = BillingRunResult(on=on)
     status = contracts_advance_status(on=on)
@@ -326,60 +396,3 @@ def billing_run(
         result.seconds,
     )
     return result
-
-
-@transaction.atomic
-def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
-    """Bring a terminated contract's charges in line with its new last day.
-
-    Pending charges for periods that start after the end are cancelled; the pending
-    charge of the period the end date cuts is shortened and re-priced by the same
-    calendar the billing run uses; a service-start fee not yet begun is cancelled.
-    Charges already collected are left alone (refunds belong to collection).
-    """
-    end = contract.service_end
-    today = timezone.localdate()
-    cancelled = recut = 0
-    fees = {fee.id: fee for fee in Fee.objects.select_for_update().filter(contract=contract)}
-    charges = Charge.objects.select_for_update().filter(
-        contract=contract, status=ChargeStatus.PENDING
-    )
-    for charge in charges:
-        fee = fees[charge.fee_id]
-        never_started = charge.kind == FeeKind.SERVICE_START and end < contract.service_start
-        after_end = charge.period_start is not None and charge.period_start > end
-        if never_started or after_end:
-            charge.status, charge.next_attempt_on = ChargeStatus.CANCELLED, None
-            charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
-            post_charge_cancellation(charge_id=charge.pk, on=today)
-            cancelled += 1
-        elif charge.period_end is not None and charge.period_end > end:
-            (spec,) = calendar.recurring_charges(
-                cycle=fee.cycle,
-                alignment=contract.alignment,
-                proration=contract.proration,
-                amount=fee.amount,
-                service_start=contract.service_start,
-                service_end=end,
-                through=charge.period_start,
-                since=charge.period_start,
-            )
-            charge.period_end, charge.amount, charge.prorated = (
-                spec.period_end,
-                spec.amount,
-                spec.prorated,
-            )
-            charge.save(update_fields=["period_end", "amount", "prorated", "updated_at"])
-            post_charge_change(
-                customer_id=contract.customer_id,
-                charge_id=charge.pk,
-                amount=spec.amount,
-                on=today,
-                treatment=fee.treatment,
-            )
-            recut += 1
-    for fee in fees.values():
-        if fee.next_due_date and fee.next_due_date > end and fee.kind != FeeKind.SIGNING:
-            fee.next_due_date = None
-            fee.save(update_fields=["next_due_date"])
-    return {"cancelled": cancelled, "recut": recut}

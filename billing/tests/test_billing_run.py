@@ -10,9 +10,11 @@ from django.db import IntegrityError, transaction
 
 from billing.models import Charge
 from billing.services import billing_run
+from billing.tasks import billing_run_task
 from contracts.models import Contract, Fee
 from contracts.services import FeeInput, contract_terminate
 from contracts.tests.factories import make_contract, monthly
+from feemgmt.core.exceptions import BusinessError
 from tests.clock import at
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +128,8 @@ def test_no_charge_after_the_end_and_the_cut_period_is_prorated():
             fees=[monthly("3100.00")],
             signed_on=dt.date(2026, 1, 1),
         )
-    billing_run(on=dt.date(2026, 12, 31))
+    with at(dt.date(2026, 12, 31)):
+        billing_run(on=dt.date(2026, 12, 31))
     assert [(c[1], c[2], c[4]) for c in charges(contract)] == [
         (dt.date(2026, 1, 1), dt.date(2026, 1, 31), Decimal("3100.00")),
         (dt.date(2026, 2, 1), dt.date(2026, 2, 28), Decimal("3100.00")),
@@ -147,7 +150,8 @@ def test_termination_cancels_later_charges_and_recuts_the_current_one():
     billing_run(on=dt.date(2026, 4, 1))
     with at(dt.date(2026, 4, 15)):
         contract_terminate(contract=contract, end_date=dt.date(2026, 5, 10))
-    billing_run(on=dt.date(2026, 12, 31))
+    with at(dt.date(2026, 12, 31)):
+        billing_run(on=dt.date(2026, 12, 31))
     rows = list(
         Charge.objects.filter(contract=contract)
         .order_by("period_start")
@@ -161,6 +165,40 @@ def test_termination_cancels_later_charges_and_recuts_the_current_one():
     contract.refresh_from_db()
     assert contract.status == "terminated"
     assert contract.service_end == dt.date(2026, 5, 10)
+
+
+def test_termination_cuts_failed_and_overdue_charges_as_it_cuts_pending_ones():
+    """A backdated end: every charge still to collect is cut, whatever collection made of
+    it, or a declined February would be retried at the full price for a month of no
+    service."""
+    with at(dt.date(2026, 1, 1)):
+        contract = make_contract(
+            service_start=dt.date(2026, 1, 1),
+            fees=[monthly("2800.00")],
+            signed_on=dt.date(2026, 1, 1),
+        )
+    with at(dt.date(2026, 4, 1)):
+        billing_run(on=dt.date(2026, 4, 1))
+    by_month = {c.period_start.month: c for c in Charge.objects.filter(contract=contract)}
+    Charge.objects.filter(pk=by_month[2].pk).update(status="failed")
+    Charge.objects.filter(pk=by_month[3].pk).update(status="overdue")
+    with at(dt.date(2026, 4, 15)):
+        contract_terminate(contract=contract, end_date=dt.date(2026, 2, 14))
+    rows = list(
+        Charge.objects.filter(contract=contract)
+        .order_by("period_start")
+        .values_list("period_start", "period_end", "amount", "status")
+    )
+    assert rows == [
+        (dt.date(2026, 1, 1), dt.date(2026, 1, 31), Decimal("2800.00"), "pending"),
+        # Feb 1 – 14 of 28 days: 1400.00, still failed and retried at that price
+        (dt.date(2026, 2, 1), dt.date(2026, 2, 14), Decimal("1400.00"), "failed"),
+        (dt.date(2026, 3, 1), dt.date(2026, 3, 31), Decimal("2800.00"), "cancelled"),
+        (dt.date(2026, 4, 1), dt.date(2026, 4, 30), Decimal("2800.00"), "cancelled"),
+    ]
+    assert not Charge.objects.filter(contract=contract, status="cancelled").exclude(
+        next_attempt_on=None
+    )
 
 
 def test_termination_before_service_start_cancels_the_start_fee():
@@ -178,6 +216,25 @@ def test_termination_before_service_start_cancels_the_start_fee():
     }
     billing_run(on=dt.date(2026, 3, 1))
     assert not Charge.objects.filter(contract=contract, status="pending").exists()
+
+
+def test_a_run_for_a_future_date_is_refused_and_bills_nothing():
+    with at(dt.date(2026, 1, 1)):
+        contract = make_contract(service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 1))
+    with at(dt.date(2026, 2, 28)), pytest.raises(BusinessError) as err:
+        billing_run(on=dt.date(2026, 3, 1))
+    assert "2026-03-01" in str(err.value)
+    assert len(charges(contract)) == 1
+    contract.refresh_from_db()
+    assert contract.status == "active"
+
+
+def test_the_billing_task_refuses_a_future_date():
+    with at(dt.date(2026, 1, 1)):
+        make_contract(service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 1))
+    with at(dt.date(2026, 2, 28)), pytest.raises(BusinessError):
+        billing_run_task.apply(args=("2026-03-01",), throw=True).get()
+    assert Charge.objects.count() == 1
 
 
 def test_drafts_are_never_billed():
@@ -216,7 +273,10 @@ def test_run_cost_in_queries_does_not_grow_with_contracts(django_assert_max_num_
         with at(dt.date(2026, 1, 1)):
             for _ in range(count):
                 make_contract(service_start=dt.date(2026, 2, 1), signed_on=dt.date(2026, 1, 1))
-        with django_assert_max_num_queries(24) as captured:
+        # A fixed number per run and per chunk, whatever the contracts: the chunk's
+        # one audit event (read back, chain lock, head, insert) and the contracts'
+        # status change event included.
+        with django_assert_max_num_queries(33) as captured:
             result = billing_run(on=dt.date(2026, 6, 1), chunk_size=1000)
         return result, len(captured)
 
@@ -250,6 +310,19 @@ class TestBillCommand:
         assert "contracts seen: 1" in out
         assert "charges created: 2" in out
         assert "total CNY: 6000.00" in out
+
+    def test_refuses_a_date_after_today_and_exits_non_zero(self):
+        with at(dt.date(2026, 1, 1)):
+            make_contract(service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 1))
+        with at(dt.date(2026, 3, 1)), pytest.raises(CommandError, match="2026-03-02"):
+            call_command("bill", "--date", "2026-03-02")
+        assert Charge.objects.count() == 1  # January's, billed at signing
+
+    def test_today_is_the_billing_time_zones_today(self, capsys):
+        # 00:30 on March 2 in Shanghai is still March 1 in UTC.
+        with at(dt.date(2026, 3, 2), hour=0):
+            call_command("bill", "--date", "2026-03-02")
+        assert "Billing run for 2026-03-02" in capsys.readouterr().out
 
     def test_rejects_a_malformed_date(self):
         with pytest.raises(CommandError, match="2026-13-01"):

@@ -283,10 +283,15 @@ class CollectionRequest:
     customer_ref: str
     notify_url: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # The most the customer's mandate allows per debit, for methods that debit under
+    # one; Money, so a limit in another currency than the amount is seen as such.
+    mandate_limit: Money | None = None
 
     def __post_init__(self):
         _check_key(self.idempotency_key)
         _check_amount(self.amount)
+        if self.mandate_limit is not None and not isinstance(self.mandate_limit, Money):
+            raise TypeError("mandate_limit must be a Money (an amount with its currency)")
         object.__setattr__(self, "metadata", freeze({k: str(v) for k, v in self.metadata.items()}))
 
 

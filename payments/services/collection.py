@@ -13,7 +13,9 @@ For one charge, in this order:
 
 A session advisory lock per charge keeps two workers from collecting the same
 charge at once (a duplicate task just returns ``busy``); row locks on the charge
-order the recording of answers against notifications and staff actions; unique
+order the recording of answers against notifications and staff actions (always the
+charge's row first, then the attempt's, then ledger accounts, so no two writers
+wait on each other in a cycle); unique
 constraints make every repeat a no-op. The key is derived from the attempt number,
 so even a crash that loses the attempt row re-asks the gateway with the same key.
 
@@ -42,14 +44,22 @@ from django.utils.translation import gettext as _
 
 from alerts.choices import AlertKind, Severity
 from alerts.services import alert_raise, alerts_resolve
-from billing.choices import ChargeStatus
+from billing.choices import COLLECTABLE_STATUSES, ChargeStatus
 from billing.models import Charge
+from billing.services import (
+    charge_fail,
+    charge_mark_overdue,
+    charge_reopen,
+    charge_resume,
+    charge_settle,
+)
 from contracts.choices import SigningTreatment
 from feemgmt.core.locks import advisory_lock
 from feemgmt.core.money import Money, money_from_db
-from ledger.choices import AccountPurpose
+from ledger.choices import AccountPurpose, EntryKind
+from ledger.models import JournalEntry
 from ledger.postings import apply_prepaid, charge_subject, post_payment, post_prepayment
-from ledger.selectors import account_balance, subject_balance
+from ledger.selectors import account_balance, customer_subject_balance
 from ledger.services import account_for, accounts_lock
 from payments.adapters import (
     AdapterError,
@@ -58,16 +68,22 @@ from payments.adapters import (
     get_adapter,
 )
 from payments.adapters.base import AttemptStatus as Gateway
-from payments.adapters.base import thaw
 from payments.choices import OPEN_ATTEMPT_STATUSES, AttemptStatus
-from payments.models import PaymentAttempt, attempt_key
+from payments.models import PaymentAttempt
 
 from . import mandates, notices
+from .attempts import (
+    attempt_fail,
+    attempt_mark_pending,
+    attempt_mark_unknown,
+    attempt_open,
+    attempt_succeed,
+)
 
 logger = logging.getLogger(__name__)
 
 LOCK_NAMESPACE = "charge-collection"
-COLLECTABLE = (ChargeStatus.PENDING, ChargeStatus.FAILED, ChargeStatus.OVERDUE)
+COLLECTABLE = COLLECTABLE_STATUSES
 
 
 class Outcome(StrEnum):
@@ -113,12 +129,13 @@ def outstanding(charge: Charge) -> Money:
     if _treatment(charge) == SigningTreatment.FEE:
         if charge.amount.amount == 0:
             return charge.amount
-        receivable = account_for(
+        # A read: a customer without a receivable account yet owes nothing on it.
+        return customer_subject_balance(
+            customer_id=charge.contract.customer_id,
             purpose=AccountPurpose.RECEIVABLE,
             currency=currency,
-            customer_id=charge.contract.customer_id,
+            subject=charge_subject(charge.pk),
         )
-        return subject_balance(account=receivable, subject=charge_subject(charge.pk))
     collected = charge.attempts.filter(status=AttemptStatus.SUCCEEDED).aggregate(
         total=Sum("amount")
     )["total"]
@@ -201,7 +218,7 @@ def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
         ) + 1
         rest = outstanding(charge)
         if rest.amount > 0 and _treatment(charge) == SigningTreatment.FEE:
-            rest = _apply_prepaid(charge, rest, number=number, on=on)
+            rest = _apply_prepaid(charge, rest, on=on)
         if rest.amount <= 0:
             _settle(charge, on=on)
             return _Plan(None, Outcome.PAID)
@@ -216,25 +233,22 @@ def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
             mandate, problem = mandates.for_charge(charge, rest, on=on)
             if problem:
                 return _Plan(None, _block(charge, problem, on=on))
-        attempt = PaymentAttempt.objects.create(
-            charge=charge,
-            number=number,
-            idempotency_key=attempt_key(charge.pk, number),
-            method=method,
-            amount=rest,
-            status=AttemptStatus.UNKNOWN,  # until the gateway answers
-            mandate=mandate,
-        )
-        if charge.status == ChargeStatus.FAILED:
-            charge.status = ChargeStatus.PENDING
-        charge.next_attempt_on = on  # resolve on the next sweep if no answer comes
-        charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
         alerts_resolve(kind=AlertKind.COLLECTION_BLOCKED, subject=charge_subject(charge.pk))
+        # Resolved on the next sweep if no answer comes.
+        if charge.status == ChargeStatus.FAILED:
+            charge_resume(charge=charge, next_attempt_on=on)
+        else:
+            charge.next_attempt_on = on
+            charge.save(update_fields=["next_attempt_on", "updated_at"])
+        # Unknown until the gateway answers.
+        attempt = attempt_open(
+            charge=charge, number=number, method=method, amount=rest, mandate=mandate
+        )
     attempt.charge = charge
     return _Plan(attempt)
 
 
-def _apply_prepaid(charge: Charge, rest: Money, *, number: int, on: dt.date) -> Money:
+def _apply_prepaid(charge: Charge, rest: Money, *, on: dt.date) -> Money:
     customer_id, currency = charge.contract.customer_id, rest.currency.code
     prepaid = account_for(
         purpose=AccountPurpose.PREPAID, currency=currency, customer_id=customer_id
@@ -249,12 +263,18 @@ def _apply_prepaid(charge: Charge, rest: Money, *, number: int, on: dt.date) -> 
     use = min(available.amount, rest.amount)
     if use <= 0:
         return rest
+    # Numbered by the charge's applications, not by its attempts: a step that spends
+    # the balance and then opens no attempt (a blocked debit), or an application
+    # given back when a termination re-prices the charge, must not leave the next
+    # application reusing its reference.
+    subject = charge_subject(charge.pk)
+    applied = JournalEntry.objects.filter(kind=EntryKind.PREPAID_APPLIED, subject=subject).count()
     apply_prepaid(
         customer_id=customer_id,
         amount=Money(use, rest.currency),
         charge_id=charge.pk,
         on=on,
-        reference=f"{charge_subject(charge.pk)}:prepaid:{number}",
+        reference=f"{subject}:prepaid:{applied + 1}",
     )
     return rest - Money(use, rest.currency)
 
@@ -274,6 +294,7 @@ def _request(attempt: PaymentAttempt) -> CollectionRequest:
         customer_ref=contract.customer.code,
         notify_url=notify_url(attempt.method),
         metadata=metadata,
+        mandate_limit=mandates.request_limit(attempt),
     )
 
 
@@ -298,13 +319,17 @@ def _record_unanswered(attempt: PaymentAttempt, exc: AdapterError, *, on: dt.dat
     was never answered stays unknown; one known to be pending stays pending."""
     logger.warning("payment attempt %s: no answer (%s)", attempt.idempotency_key, exc)
     with transaction.atomic():
+        # The charge first, then the attempt: the order every writer takes them in
+        # (record_result, staff actions, refunds, returned debits), so none deadlock.
+        charge = Charge.objects.select_for_update(of=("self",)).get(pk=attempt.charge_id)
         locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if not locked.is_open:
             return Outcome.NOT_DUE
         locked.error_code = exc.code
         locked.error_message = str(exc.message)
         locked.save(update_fields=["error_code", "error_message", "updated_at"])
-        Charge.objects.filter(pk=locked.charge_id).update(next_attempt_on=on)
+        charge.next_attempt_on = on
+        charge.save(update_fields=["next_attempt_on", "updated_at"])
     return Outcome.UNKNOWN if locked.status == AttemptStatus.UNKNOWN else Outcome.PENDING
 
 
@@ -337,25 +362,10 @@ def record_result(
             return _declined(charge, attempt, result, on=on)
         if result.status == Gateway.PENDING:
             return _pending(charge, attempt, result, on=on)
-        attempt.status = AttemptStatus.UNKNOWN
-        _keep(attempt, result)
-        attempt.save()
         charge.next_attempt_on = on
         charge.save(update_fields=["next_attempt_on", "updated_at"])
+        attempt_mark_unknown(attempt=attempt, result=result)
         return Outcome.UNKNOWN
-
-
-def _keep(attempt: PaymentAttempt, result: CollectionResult) -> None:
-    if result.provider_reference and not attempt.provider_reference:
-        # The first name the gateway gave the payment stays (a bank transfer's
-        # remittance reference is what statements quote).
-        attempt.provider_reference = result.provider_reference
-    attempt.error_code = result.error_code or ""
-    attempt.error_message = result.error_message or ""
-    if result.raw:
-        attempt.raw = thaw(result.raw)
-    if result.action is not None:
-        attempt.action_kind, attempt.action_value = str(result.action.kind), result.action.value
 
 
 def _succeeded(
@@ -375,12 +385,9 @@ def _succeeded(
         return Outcome.UNKNOWN
     was_open = attempt.is_open
     owed = outstanding(charge) if charge.status in COLLECTABLE else Money(0, charge.amount.currency)
-    attempt.status = AttemptStatus.SUCCEEDED
-    attempt.decided_at = timezone.now()
-    _keep(attempt, result)
-    attempt.error_code = attempt.error_message = ""
-    attempt.save()
+    # Booked first, so the audit events (attempt, then charge) are the last writes.
     _book_payment(charge, attempt, owed=owed, on=on)
+    attempt_succeed(attempt=attempt, result=result)
     if outstanding(charge).amount <= 0 and charge.status in COLLECTABLE:
         _settle(charge, on=on)
     elif not was_open:
@@ -430,19 +437,15 @@ def _book_payment(charge: Charge, attempt: PaymentAttempt, *, owed: Money, on: d
 
 
 def _settle(charge: Charge, *, on: dt.date) -> None:
-    charge.status = ChargeStatus.PAID
-    charge.next_attempt_on = None
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    """Nothing left to collect: no overdue alert either (recorded last)."""
     alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
+    charge_settle(charge=charge)
 
 
 def _declined(
     charge: Charge, attempt: PaymentAttempt, result: CollectionResult, *, on: dt.date
 ) -> Outcome:
-    attempt.status = AttemptStatus.FAILED
-    attempt.decided_at = timezone.now()
-    _keep(attempt, result)
-    attempt.save()
+    attempt_fail(attempt=attempt, result=result)
     outcome = schedule_retry(charge, on=on)
     retry_on = charge.next_attempt_on
     _after_commit(notices.failure, attempt.pk, retry_on=retry_on)
@@ -451,34 +454,40 @@ def _declined(
 
 def schedule_retry(charge: Charge, *, on: dt.date) -> Outcome:
     """After a decline or a returned debit: the next retry on the schedule, or
-    overdue once every retry was spent (each failed or returned attempt is one)."""
+    overdue once every retry was spent (each failed or returned attempt is one).
+
+    A paid charge (its debit returned) is re-opened onto the same schedule."""
     failures = charge.attempts.filter(
         status__in=[AttemptStatus.FAILED, AttemptStatus.RETURNED]
     ).count()
     schedule = retry_days()
+    reopen = charge.status == ChargeStatus.PAID
     if 0 < failures <= len(schedule) and charge.status != ChargeStatus.OVERDUE:
-        charge.status = ChargeStatus.FAILED
-        charge.next_attempt_on = on + dt.timedelta(days=schedule[failures - 1])
-        outcome = Outcome.FAILED
-    else:
-        outcome = _overdue(charge)
-        charge.next_attempt_on = None
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
-    return outcome
+        retry_on = on + dt.timedelta(days=schedule[failures - 1])
+        if reopen:
+            charge_reopen(charge=charge, next_attempt_on=retry_on)
+        else:
+            charge_fail(charge=charge, next_attempt_on=retry_on)
+        return Outcome.FAILED
+    if reopen:
+        _overdue_alert(charge)
+        charge_reopen(charge=charge, next_attempt_on=None)
+        return Outcome.OVERDUE
+    return _overdue(charge, next_attempt_on=None)
 
 
 def _pending(
     charge: Charge, attempt: PaymentAttempt, result: CollectionResult, *, on: dt.date
 ) -> Outcome:
     first_answer = attempt.status == AttemptStatus.UNKNOWN and not attempt.action_value
-    attempt.status = AttemptStatus.PENDING
-    _keep(attempt, result)
-    attempt.save()
-    charge.next_attempt_on = on + dt.timedelta(days=settings.PAYMENT_PENDING_CHECK_DAYS)
+    check_on = on + dt.timedelta(days=settings.PAYMENT_PENDING_CHECK_DAYS)
     outcome = Outcome.PENDING
     if on > overdue_after(charge) and charge.status != ChargeStatus.OVERDUE:
-        outcome = _overdue(charge)
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+        outcome = _overdue(charge, next_attempt_on=check_on)
+    else:
+        charge.next_attempt_on = check_on
+        charge.save(update_fields=["next_attempt_on", "updated_at"])
+    attempt_mark_pending(attempt=attempt, result=result)
     if first_answer and attempt.action_value:
         _after_commit(notices.payment_request, attempt.pk)
     return outcome
@@ -497,16 +506,22 @@ def _after_commit(notice, *args, **kwargs) -> None:
     transaction.on_commit(send)
 
 
-def _overdue(charge: Charge) -> Outcome:
-    charge.status = ChargeStatus.OVERDUE
+def _overdue(charge: Charge, *, next_attempt_on: dt.date | None) -> Outcome:
+    """Overdue, with an alert saying what is still owed; collection looks again on
+    ``next_attempt_on`` (a payment still pending, a blocked charge) or not at all."""
+    _overdue_alert(charge)
+    charge_mark_overdue(charge=charge, next_attempt_on=next_attempt_on)
+    return Outcome.OVERDUE
+
+
+def _overdue_alert(charge: Charge) -> None:
     alert_raise(
         kind=AlertKind.CHARGE_OVERDUE,
         subject=charge_subject(charge.pk),
         customer=charge.contract.customer_id,
         message=_("%(charge)s is overdue: %(amount)s is still unpaid after every retry.")
-        % {"charge": charge, "amount": charge.amount},
+        % {"charge": charge, "amount": outstanding(charge)},
     )
-    return Outcome.OVERDUE
 
 
 def _block(charge: Charge, problem: str, *, on: dt.date) -> Outcome:
@@ -517,10 +532,12 @@ def _block(charge: Charge, problem: str, *, on: dt.date) -> Outcome:
         customer=charge.contract.customer_id,
         message=problem,
     )
-    charge.next_attempt_on = on + dt.timedelta(days=1)
+    look_again_on = on + dt.timedelta(days=1)
     if on > overdue_after(charge) and charge.status != ChargeStatus.OVERDUE:
-        _overdue(charge)
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+        _overdue(charge, next_attempt_on=look_again_on)
+    else:
+        charge.next_attempt_on = look_again_on
+        charge.save(update_fields=["next_attempt_on", "updated_at"])
     return Outcome.BLOCKED
 
 

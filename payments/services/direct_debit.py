@@ -11,8 +11,10 @@ attempt's idempotency key, which is how the bank's answers find it again:
   with the bank's reason, and the charge follows the retry schedule;
 - camt.054 credit for the debit → the attempt succeeded (booked, receipt sent);
 - camt.054 return or reversal of a debit we had booked → the payment's journal
-  entry is reversed, the attempt becomes *returned*, the charge is owed again
-  (failed, retried on the schedule) and an alert is raised.
+  entry is reversed, and so is the part of it credited to the prepaid balance as
+  an excess; the attempt becomes *returned*, the charge is owed again (failed,
+  retried on the schedule) and an alert is raised (critical when the excess was
+  already spent and cannot be taken back).
 
 Every answer is applied idempotently: importing the same file twice changes nothing.
 """
@@ -29,11 +31,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alerts.choices import AlertKind
+from alerts.choices import AlertKind, Severity
 from alerts.services import alert_raise
 from billing.choices import ChargeStatus
 from billing.models import Charge
 from feemgmt.core.exceptions import BusinessError
+from feemgmt.core.money import Money
 from ledger.choices import EntryKind
 from ledger.models import JournalEntry
 from ledger.postings import charge_subject, post_reversal
@@ -53,6 +56,7 @@ from payments.choices import AttemptStatus
 from payments.models import DirectDebitBatch, PaymentAttempt
 
 from . import mandates
+from .attempts import attempt_return
 from .collection import COLLECTABLE, record_result, schedule_retry
 
 logger = logging.getLogger(__name__)
@@ -71,6 +75,9 @@ def _adapter() -> AutoDebitAdapter:
 def direct_debit_batches_create(*, on: dt.date | None = None) -> list[DirectDebitBatch]:
     """One pain.008 per currency with every accepted debit not yet in a file."""
     on = on or timezone.localdate()
+    # Only attempt rows, and never waiting for one (SKIP LOCKED): an attempt whose
+    # charge is being worked on (charge, then attempt, as every other writer locks
+    # them) simply waits for the next batch.
     attempts = list(
         PaymentAttempt.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(method=METHOD, status=AttemptStatus.PENDING, batch__isnull=True)
@@ -226,21 +233,55 @@ def _debit_returned(attempt: PaymentAttempt, entry, *, on: dt.date) -> bool:
         return True
     if attempt.status != AttemptStatus.SUCCEEDED:
         return False
-    payment = JournalEntry.objects.filter(
-        kind=EntryKind.PAYMENT, reference=f"attempt:{attempt.idempotency_key}"
-    ).first()
+    booked = f"attempt:{attempt.idempotency_key}"
+    payment = JournalEntry.objects.filter(kind=EntryKind.PAYMENT, reference=booked).first()
     if payment is not None:
-        post_reversal(entry=payment, on=on, reference=f"attempt:{attempt.idempotency_key}:return")
-    attempt.status = AttemptStatus.RETURNED
-    attempt.error_code, attempt.error_message = reason, text
-    attempt.save(update_fields=["status", "error_code", "error_message", "updated_at"])
-    if charge.status in (ChargeStatus.PAID, *COLLECTABLE):
-        schedule_retry(charge, on=on)
+        post_reversal(entry=payment, on=on, reference=f"{booked}:return")
+    spent = _take_back_excess(attempt, on=on)
+    message = _("Direct debit %(key)s of %(amount)s was returned by the bank: %(reason)s") % {
+        "key": attempt.idempotency_key,
+        "amount": attempt.amount,
+        "reason": text or reason,
+    }
+    if spent is not None:
+        message += " " + _(
+            "The %(excess)s of it credited to the customer's prepaid balance was already "
+            "spent, so it could not be taken back: correct the prepaid balance by hand."
+        ) % {"excess": spent}
     alert_raise(
         kind=AlertKind.DEBIT_RETURNED,
         subject=charge_subject(charge.pk),
         customer=charge.contract.customer_id,
-        message=_("Direct debit %(key)s of %(amount)s was returned by the bank: %(reason)s")
-        % {"key": attempt.idempotency_key, "amount": attempt.amount, "reason": text or reason},
+        severity=Severity.WARNING if spent is None else Severity.CRITICAL,
+        message=message,
     )
+    # The state changes last, so their audit events end the transaction: the attempt
+    # is returned, and the charge owed again on the retry schedule (a paid one is
+    # re-opened; see collection.schedule_retry).
+    attempt_return(attempt=attempt, error_code=reason, error_message=text)
+    if charge.status in (ChargeStatus.PAID, *COLLECTABLE):
+        schedule_retry(charge, on=on)
     return True
+
+
+def _take_back_excess(attempt: PaymentAttempt, *, on: dt.date) -> Money | None:
+    """A returned debit also takes back what of it went to the prepaid balance (more
+    than the charge still owed, or a charge cancelled meanwhile): the money never
+    stayed with us, so the customer cannot spend it. ``None`` when done (or there
+    was no excess); the excess when the balance no longer holds it, for staff."""
+    excess = JournalEntry.objects.filter(
+        kind=EntryKind.PREPAYMENT,
+        reference=f"attempt:{attempt.idempotency_key}:excess",
+        reversed_by__isnull=True,
+    ).first()
+    if excess is None:
+        return None
+    try:
+        with transaction.atomic():
+            post_reversal(entry=excess, on=on, reference=f"{excess.reference}:return")
+    except BusinessError:
+        # Spent on another charge since: reversing would overdraw the balance, which
+        # the ledger refuses. The return itself is still a fact to record.
+        amount = sum(line.amount for line in excess.lines.all() if line.amount > 0)
+        return Money(amount, excess.currency)
+    return None

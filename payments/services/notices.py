@@ -44,9 +44,12 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import Charge
-from contracts.choices import ContractStatus
+from billing.selectors import fee_next_charge
+from contracts.choices import ContractStatus, SigningTreatment
 from contracts.models import Customer, Fee
 from feemgmt.core.money import Money, quantize
+from ledger.choices import AccountPurpose
+from ledger.selectors import balances_for_customer
 from payments.adapters.bank_transfer import bank_error_text, remittance_reference
 from payments.adapters.base import ActionKind, mask_account
 from payments.choices import OPEN_ATTEMPT_STATUSES, AttemptStatus, MandateStatus
@@ -373,9 +376,28 @@ def _debit_mandate(customer: Customer, on: dt.date) -> Mandate | None:
     )
 
 
+def _upcoming_debit_amount(fee: Fee) -> Money | None:
+    """What collection will debit for the fee's next charge: the charge as billing
+    will compute it (a period the service end cuts is prorated), less what the
+    customer's prepaid balance holds today, which collection spends first (a fee
+    charge only: a prepayment or deposit is not paid from the balance)."""
+    spec = fee_next_charge(fee.pk)
+    if spec is None:
+        return None
+    amount = spec.amount
+    if (fee.treatment or SigningTreatment.FEE) == SigningTreatment.FEE and amount.amount > 0:
+        prepaid = balances_for_customer(
+            customer_id=fee.contract.customer_id, currency=amount.currency.code
+        )[AccountPurpose.PREPAID]
+        spent = min(max(prepaid.amount, Decimal(0)), amount.amount)
+        amount = amount - Money(spent, amount.currency)
+    return amount
+
+
 def upcoming_debit(fee_id: int, on: dt.date) -> bool:
     """Tell a customer, before the debit, what will be taken from their account, when,
-    and under which mandate (sent once per fee and debit date)."""
+    and under which mandate (sent once per fee and debit date). The amount is what
+    will be debited, not the fee: nothing is sent when nothing will be."""
     fee = Fee.objects.select_related("contract__customer").get(pk=fee_id)
     contract = fee.contract
     debit_on = fee.next_due_date
@@ -387,6 +409,12 @@ def upcoming_debit(fee_id: int, on: dt.date) -> bool:
     ):
         return False
     customer = contract.customer
+    amount = _upcoming_debit_amount(fee)
+    if amount is None or amount.amount <= 0:
+        # Nothing will be debited: the period is not billed, or the prepaid balance
+        # pays it all.
+        logger.info("no debit notice for fee %s on %s: nothing to debit", fee_id, debit_on)
+        return False
     mandate = _debit_mandate(customer, debit_on)
     if mandate is None:
         # Nothing will be debited: collection blocks the charge and alerts staff.
@@ -400,7 +428,7 @@ def upcoming_debit(fee_id: int, on: dt.date) -> bool:
 
     def build():
         subject = _("Direct debit of %(amount)s on %(date)s for contract %(contract)s") % {
-            "amount": format_amount(fee.amount),
+            "amount": format_amount(amount),
             "date": format_date(debit_on),
             "contract": contract.number,
         }
@@ -408,7 +436,7 @@ def upcoming_debit(fee_id: int, on: dt.date) -> bool:
         if fee.cycle:
             facts.append((_("Billing cycle"), str(fee.get_cycle_display())))
         facts += [
-            (_("Amount"), format_amount(fee.amount)),
+            (_("Amount"), format_amount(amount)),
             (_("Debit date"), format_date(debit_on)),
             (_("Mandate reference"), mandate.reference),
             (_("Account holder"), mandate.debtor_name),

@@ -8,6 +8,11 @@ clearing account) is made only when the gateway confirms, or when staff confirm 
 manual transfer for methods whose refunds are manual (bank transfer, direct debit).
 A refund never exceeds what the attempt collected less what was refunded or is
 being refunded; the ledger checks the same cap per charge.
+
+Every status change is checked against :data:`payments.choices.REFUND_TRANSITIONS`
+and recorded (``refund.requested``, ``refund.succeeded``, ``refund.failed``,
+``refund.manual``), as the last write of its transaction. Locks: the charge, then
+the attempt or refund, as every collection writer takes them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record, changes_between, snapshot
 from billing.models import Charge
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
 from feemgmt.core.money import Money, money_from_db, money_str, quantize
@@ -27,13 +33,45 @@ from ledger.postings import post_refund
 from payments.adapters import AdapterError, RefundRequest, RefundResult, get_adapter
 from payments.adapters.base import AttemptStatus as Gateway
 from payments.adapters.base import thaw
-from payments.choices import AttemptStatus, RefundStatus
+from payments.choices import REFUND_TRANSITIONS, AttemptStatus, RefundStatus
 from payments.models import PaymentAttempt, Refund, refund_key
 
 logger = logging.getLogger(__name__)
 
 MANUAL_CODES = frozenset({"manual_refund_required"})
 _COMMITTED = (RefundStatus.PENDING, RefundStatus.SUCCEEDED, RefundStatus.MANUAL)
+
+# Recorded before/after with a status change.
+STATE_FIELDS = ("status", "provider_reference", "error_code")
+
+_ACTIONS = {
+    RefundStatus.SUCCEEDED: "refund.succeeded",
+    RefundStatus.FAILED: "refund.failed",
+    RefundStatus.MANUAL: "refund.manual",
+}
+
+
+def check_refund_transition(current: str, target: str) -> None:
+    if target not in REFUND_TRANSITIONS[current]:
+        raise InvalidTransition(
+            _("The refund is %(current)s and cannot become %(target)s.")
+            % {"current": RefundStatus(current).label, "target": RefundStatus(target).label}
+        )
+
+
+def _refund_transition(refund: Refund, *, target: str, before: dict) -> Refund:
+    """Save a locked refund moved to ``target`` and record the change.
+
+    ``before`` is the snapshot taken before the caller copied the gateway's answer
+    onto the row. A refund still pending (the gateway said nothing final) is saved
+    without an event."""
+    check_refund_transition(before["status"], target)
+    refund.status = target
+    refund.save()
+    changes = changes_between(before, snapshot(refund, STATE_FIELDS))
+    if "status" in changes:
+        audit_record(action=_ACTIONS[target], obj=refund, changes=changes)
+    return refund
 
 
 def refundable(attempt: PaymentAttempt) -> Money:
@@ -88,6 +126,20 @@ def payment_refund(
             reason=reason.strip(),
             requested_by=requested_by,
         )
+        audit_record(
+            action="refund.requested",
+            obj=refund,
+            changes={
+                "after": {
+                    "attempt": attempt.pk,
+                    "idempotency_key": refund.idempotency_key,
+                    "amount": amount,
+                    "reason": refund.reason,
+                    "requested_by": requested_by.pk,
+                    "status": refund.status,
+                }
+            },
+        )
     return refund_send(refund=refund)
 
 
@@ -129,18 +181,19 @@ def _record(refund_id: int, result: RefundResult) -> Refund:
     )
     if refund.status != RefundStatus.PENDING:
         return refund
+    before = snapshot(refund, STATE_FIELDS)
     refund.provider_reference = result.provider_reference or refund.provider_reference
     refund.error_code = result.error_code or ""
     refund.error_message = result.error_message or ""
     refund.raw = thaw(result.raw)
+    target = RefundStatus.PENDING
     if result.status == Gateway.SUCCEEDED:
-        refund.status = RefundStatus.SUCCEEDED
+        target = RefundStatus.SUCCEEDED
         _book(refund)
     elif result.status == Gateway.DECLINED:
         manual = result.error_code in MANUAL_CODES
-        refund.status = RefundStatus.MANUAL if manual else RefundStatus.FAILED
-    refund.save()
-    return refund
+        target = RefundStatus.MANUAL if manual else RefundStatus.FAILED
+    return _refund_transition(refund, target=target, before=before)
 
 
 def _book(refund: Refund) -> None:
@@ -168,7 +221,6 @@ def refund_confirm_manual(*, refund: Refund | int) -> Refund:
     )
     if refund.status != RefundStatus.MANUAL:
         raise InvalidTransition(_("Only a refund awaiting a manual transfer can be confirmed."))
-    refund.status = RefundStatus.SUCCEEDED
+    before = snapshot(refund, STATE_FIELDS)
     _book(refund)
-    refund.save()
-    return refund
+    return _refund_transition(refund, target=RefundStatus.SUCCEEDED, before=before)

@@ -4,9 +4,16 @@ cancel it, or write it off (asked by one user, approved by another).
 Each action locks the charge row first, so it is ordered against collection
 recording answers and against notifications. None of them acts while an attempt's
 outcome is unknown: the gateway may have taken the money, so it is asked first.
+
+The charge's status changes go through billing's services (``charge.cancelled``,
+``charge.written_off``), a withdrawn attempt through ``attempt_cancel``; a write-off
+request records ``write_off.requested``, ``write_off.approved`` or
+``write_off.rejected``. Each event is among the last writes of its transaction.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -15,8 +22,9 @@ from django.utils.translation import gettext as _
 
 from alerts.choices import AlertKind
 from alerts.services import alerts_resolve
-from billing.choices import ChargeStatus
+from audit.services import audit_record, changes_between, snapshot
 from billing.models import Charge
+from billing.services import charges as charge_states
 from contracts.choices import SigningTreatment
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
 from ledger.choices import EntryKind
@@ -30,6 +38,7 @@ from ledger.postings import (
 from payments.choices import ApprovalStatus, AttemptStatus
 from payments.models import WriteOffRequest
 
+from .attempts import attempt_cancel
 from .collection import COLLECTABLE, outstanding
 
 APPROVE_PERMISSION = "payments.approve_writeoffrequest"
@@ -62,12 +71,55 @@ def _no_unknown_attempt(charge: Charge) -> None:
         )
 
 
-def _withdraw_pending_attempts(charge: Charge) -> None:
-    """A QR code or payment notice still out stops being expected; if the customer
-    pays it anyway, the money is booked to their prepaid balance."""
-    charge.attempts.filter(status=AttemptStatus.PENDING).update(
-        status=AttemptStatus.CANCELLED, decided_at=timezone.now(), updated_at=timezone.now()
-    )
+def _withdraw_pending_attempts(charge: Charge) -> int:
+    """A QR code, payment notice or queued debit still out stops being expected (a
+    debit not yet in a file never goes into one); if the customer pays it anyway, the
+    money is booked to their prepaid balance. Returns how many were withdrawn.
+
+    The caller holds the charge's lock; at most one attempt is open at a time."""
+    withdrawn = 0
+    for attempt in charge.attempts.filter(status=AttemptStatus.PENDING).order_by("id"):
+        attempt_cancel(attempt=attempt)
+        withdrawn += 1
+    return withdrawn
+
+
+def _no_money_collected(charge: Charge) -> None:
+    if charge.attempts.filter(status=AttemptStatus.SUCCEEDED).exists():
+        raise InvalidTransition(
+            _("Part of this charge was collected: refund that payment before cancelling.")
+        )
+
+
+def _give_back_prepaid(charge: Charge, *, on: dt.date) -> int:
+    """What the prepaid balance paid of the charge goes back there (the applications
+    are reversed, so the journal keeps both). Returns how many were reversed."""
+    entries = JournalEntry.objects.filter(
+        kind=EntryKind.PREPAID_APPLIED,
+        subject=charge_subject(charge.pk),
+        reversed_by__isnull=True,
+    ).order_by("id")
+    count = 0
+    for entry in entries:
+        post_reversal(entry=entry, on=on, reference=f"{entry.reference}:cancel")
+        count += 1
+    return count
+
+
+def charge_release(*, charge: Charge, on: dt.date) -> bool:
+    """Take collection off a charge that is about to be cancelled or re-priced, by the
+    rules of the staff cancel: refused while an attempt's outcome is unknown or once
+    money was collected for it; otherwise what the prepaid balance paid goes back
+    there and whatever is still out with the customer or the bank is withdrawn.
+
+    The caller holds the charge's row lock and is in a transaction. True when
+    something was given back or withdrawn, so collection has to start over.
+    """
+    _no_unknown_attempt(charge)
+    _no_money_collected(charge)
+    given_back = _give_back_prepaid(charge, on=on)
+    withdrawn = _withdraw_pending_attempts(charge)
+    return bool(given_back or withdrawn)
 
 
 @transaction.atomic
@@ -87,24 +139,18 @@ def charge_cancel(*, charge: Charge | int) -> Charge:
     balance paid goes back there, and the receivable is reversed."""
     charge = _locked(charge)
     _collectable(charge)
-    _no_unknown_attempt(charge)
-    if charge.attempts.filter(status=AttemptStatus.SUCCEEDED).exists():
-        raise InvalidTransition(
-            _("Part of this charge was collected: refund that payment before cancelling.")
-        )
     today = timezone.localdate()
-    subject = charge_subject(charge.pk)
-    for entry in JournalEntry.objects.filter(
-        kind=EntryKind.PREPAID_APPLIED, subject=subject, reversed_by__isnull=True
-    ).order_by("id"):
-        post_reversal(entry=entry, on=today, reference=f"{entry.reference}:cancel")
+    charge_release(charge=charge, on=today)
     post_charge_cancellation(charge_id=charge.pk, on=today)
-    _withdraw_pending_attempts(charge)
-    charge.status, charge.next_attempt_on = ChargeStatus.CANCELLED, None
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
+    resolve_collection_alerts(charge)
+    return charge_states.charge_cancel(charge=charge)
+
+
+def resolve_collection_alerts(charge: Charge) -> None:
+    """A charge no longer collected needs no alert about its collection."""
+    subject = charge_subject(charge.pk)
     for kind in (AlertKind.CHARGE_OVERDUE, AlertKind.COLLECTION_BLOCKED):
         alerts_resolve(kind=kind, subject=subject)
-    return charge
 
 
 @transaction.atomic
@@ -126,13 +172,46 @@ def write_off_request(
         raise BusinessError({"charge": [_("Nothing is outstanding on this charge.")]})
     try:
         with transaction.atomic():
-            return WriteOffRequest.objects.create(
+            request = WriteOffRequest.objects.create(
                 charge=charge, amount=amount, reason=reason.strip(), requested_by=requested_by
             )
     except IntegrityError:
         raise BusinessError(
             {"charge": [_("A write-off of this charge is already awaiting approval.")]}
         ) from None
+    audit_record(
+        action="write_off.requested",
+        obj=request,
+        changes={
+            "after": {
+                "charge": charge.pk,
+                "amount": request.amount,
+                "reason": request.reason,
+                "requested_by": requested_by.pk,
+                "status": request.status,
+            }
+        },
+    )
+    return request
+
+
+# What deciding a write-off request changes (and records before/after of).
+DECISION_FIELDS = ("status", "decided_by", "decided_at", "decision_note")
+
+
+def _record_decision(
+    request: WriteOffRequest, *, action: str, status: str, user: AbstractBaseUser, note: str
+) -> WriteOffRequest:
+    before = snapshot(request, DECISION_FIELDS)
+    request.status = status
+    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
+    request.save()
+    audit_record(
+        action=action,
+        obj=request,
+        changes=changes_between(before, snapshot(request, DECISION_FIELDS)),
+    )
+    return request
 
 
 def _decide(request: WriteOffRequest | int, user: AbstractBaseUser) -> WriteOffRequest:
@@ -186,18 +265,16 @@ def write_off_approve(
         on=today,
         reference=f"write-off:{request.pk}",
     )
-    _withdraw_pending_attempts(charge)
-    charge.status, charge.next_attempt_on = ChargeStatus.WRITTEN_OFF, None
-    charge.save(update_fields=["status", "next_attempt_on", "updated_at"])
     alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
-    request.status = ApprovalStatus.APPROVED
-    request.decided_by, request.decided_at, request.decision_note = (
-        approved_by,
-        timezone.now(),
-        note,
+    _withdraw_pending_attempts(charge)
+    charge_states.charge_write_off(charge=charge)
+    return _record_decision(
+        request,
+        action="write_off.approved",
+        status=ApprovalStatus.APPROVED,
+        user=approved_by,
+        note=note,
     )
-    request.save()
-    return request
 
 
 @transaction.atomic
@@ -205,11 +282,10 @@ def write_off_reject(
     *, request: WriteOffRequest | int, rejected_by: AbstractBaseUser, note: str = ""
 ) -> WriteOffRequest:
     request = _decide(request, rejected_by)
-    request.status = ApprovalStatus.REJECTED
-    request.decided_by, request.decided_at, request.decision_note = (
-        rejected_by,
-        timezone.now(),
-        note,
+    return _record_decision(
+        request,
+        action="write_off.rejected",
+        status=ApprovalStatus.REJECTED,
+        user=rejected_by,
+        note=note,
     )
-    request.save()
-    return request

@@ -342,6 +342,41 @@ def test_charge_page_shows_its_attempts_and_next_step(admin_client):
     assert "next collection step" in changelist.lower()
 
 
+def test_viewing_a_charge_writes_nothing(client, admin_user):
+    """Rendering the outstanding amount reads the ledger; a customer with no ledger
+    account yet (a charge billed before it had one) gets none created by a page view."""
+    from contracts.services import contract_sign
+    from contracts.tests.factories import make_contract
+    from ledger.models import Account
+
+    with at(DAY):
+        contract = contract_sign(
+            contract=make_contract(service_start=DAY), signed_on=DAY, bill_now=False
+        )
+    charge = Charge.objects.create(
+        contract=contract,
+        fee=contract.fees.get(),
+        kind="recurring",
+        period_start=DAY,
+        period_end=DAY + dt.timedelta(days=30),
+        due_date=DAY,
+        amount=money("3000.00", "CNY"),
+    )
+    assert not Account.objects.filter(customer=contract.customer).exists()
+    client.force_login(admin_user)
+    url = reverse("admin:billing_charge_change", args=(charge.pk,))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    assert response.status_code == 200
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+    assert writes == []
+    assert not Account.objects.filter(customer=contract.customer).exists()
+
+
 def test_request_write_off_asks_for_a_reason_then_calls_the_service(admin_client, admin_user):
     failed = collected("3000.51", Outcome.FAILED)
     response = run_action(admin_client, "billing_charge", "request_write_off", [failed])

@@ -118,6 +118,42 @@ def test_an_amount_above_the_mandate_limit_is_declined(auto_debit):
     assert at_limit.status == AttemptStatus.PENDING
 
 
+def test_a_mandate_limit_given_as_money_is_compared_in_its_currency(auto_debit):
+    def request(amount, limit):
+        return CollectionRequest(
+            idempotency_key="CHG000042-A1",
+            amount=money(amount, "EUR"),
+            reference="CHG-42",
+            description="Management fee 2026-12",
+            customer_ref="CUST-7",
+            metadata=mandate_metadata(),
+            mandate_limit=limit,
+        )
+
+    over = auto_debit.collect(request("100.01", money("100.00", "EUR")))
+    assert over.error_code == "mandate_limit_exceeded"
+    assert over.raw["mandate_limit"] == "100.00"
+    assert auto_debit.collect(request("100.00", money("100", "EUR"))).status == (
+        AttemptStatus.PENDING
+    )
+    other = auto_debit.collect(request("1.00", money("1000.00", "CNY")))
+    assert other.status == AttemptStatus.DECLINED
+    assert other.error_code == "mandate_invalid"
+    assert "CNY" in other.raw["problem"] and "EUR" in other.raw["problem"]
+
+
+def test_a_mandate_limit_must_be_money():
+    with pytest.raises(TypeError, match="mandate_limit"):
+        CollectionRequest(
+            idempotency_key="CHG000042-A1",
+            amount=money("1.00", "EUR"),
+            reference="CHG-42",
+            description="x",
+            customer_ref="CUST-7",
+            mandate_limit="100.00",
+        )
+
+
 def test_declines_queue_nothing_at_the_bank(auto_debit, bank):
     bank.expect_payment("CHG000042-A1")
     for request in (

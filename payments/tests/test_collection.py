@@ -144,6 +144,24 @@ def test_declines_are_retried_on_the_schedule_then_the_charge_is_overdue(setting
     assert receivable_left(charge) == money("3000.51", "CNY")
 
 
+def test_the_overdue_alert_states_what_is_still_owed_after_a_prepaid_part(settings):
+    settings.PAYMENT_RETRY_DAYS = []  # the first decline is final
+    charge = billed_charge("3000.00")
+    post_prepayment(
+        customer_id=charge.contract.customer_id,
+        amount=money("999.49", "CNY"),
+        method="bank_transfer",
+        reference="TOPUP-1",
+        on=DAY,
+    )
+
+    assert collect(charge) == Outcome.OVERDUE  # 2000.51 asked and declined
+
+    message = Alert.objects.get(kind=AlertKind.CHARGE_OVERDUE).message
+    owed = message.split("is overdue:")[1]
+    assert "2000.51" in owed and "3,000.00" not in owed and "3000.00" not in owed
+
+
 def test_a_timeout_is_unknown_and_resolved_by_query_without_a_second_debit():
     charge = billed_charge("3000.61")  # times out, but the gateway took the money
 

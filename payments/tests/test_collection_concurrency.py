@@ -138,3 +138,59 @@ def test_concurrent_charges_of_one_customer_share_the_prepaid_balance_exactly():
     gateway = sum(a.amount.amount for a in PaymentAttempt.objects.all())
     assert gateway == 800 - 250
     assert unbalanced_entries() == []
+
+
+def test_recording_no_answer_and_an_answer_at_once_take_their_locks_in_one_order():
+    """One worker finds the gateway silent while a notification brings the answer for
+    the same attempt. Each transaction is held right after its first row lock until the
+    other has taken its own: were one to lock the attempt first and the other the
+    charge first, PostgreSQL would find the cycle and kill one ("deadlock detected")."""
+    from payments.adapters import AdapterError, CollectionResult
+    from payments.models import attempt_key
+    from payments.services.collection import _record_unanswered, record_result
+
+    charge = billed_charge("3000.00")
+    attempt = PaymentAttempt.objects.create(
+        charge=charge,
+        number=1,
+        idempotency_key=attempt_key(charge.pk, 1),
+        method="sandbox",
+        amount=charge.amount,
+        status=AttemptStatus.UNKNOWN,
+    )
+    first_lock = {"unanswered": threading.Event(), "answered": threading.Event()}
+
+    def hold_after_first_lock(me: str, other: str):
+        def wrapper(execute, sql, params, many, context):
+            result = execute(sql, params, many, context)
+            if "FOR UPDATE" in sql and not first_lock[me].is_set():
+                first_lock[me].set()
+                # Wait for the other to hold its first lock; if it is queued behind
+                # ours (the same first row), it never will, and we go on.
+                first_lock[other].wait(timeout=1.5)
+            return result
+
+        return wrapper
+
+    def unanswered():
+        try:
+            with connection.execute_wrapper(hold_after_first_lock("unanswered", "answered")):
+                return _record_unanswered(attempt, AdapterError(detail="read timeout"), on=DAY)
+        finally:
+            connection.close()
+
+    def answered():
+        try:
+            with connection.execute_wrapper(hold_after_first_lock("answered", "unanswered")):
+                return record_result(attempt.pk, CollectionResult(status="pending"), on=DAY)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(unanswered), pool.submit(answered)]
+        outcomes = [future.result(timeout=30) for future in futures]
+
+    # Whichever went first, the answer stands and the silence only noted an error.
+    assert set(outcomes) <= {Outcome.PENDING, Outcome.UNKNOWN}
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.PENDING

@@ -30,11 +30,18 @@ from tests.clock import at
 pytestmark = pytest.mark.django_db
 
 
-def debit_charge(amount="1200.00", *, limit=None, mandate=True):
+def debit_charge(
+    amount="1200.00", *, limit=None, mandate=True, limit_currency="EUR", customer=None
+):
+    """A euro charge to debit; a new customer gets a mandate (unless ``mandate`` is
+    false), a ``customer`` given keeps the mandate it has."""
     from billing.models import Charge
     from contracts.tests.factories import CustomerFactory, make_contract, monthly
 
-    customer = CustomerFactory(currency="EUR")
+    if customer is None:
+        customer = CustomerFactory(currency="EUR")
+    else:
+        mandate = False
     if mandate:
         Mandate.objects.create(
             customer=customer,
@@ -42,7 +49,7 @@ def debit_charge(amount="1200.00", *, limit=None, mandate=True):
             signed_on=dt.date(2026, 1, 15),
             debtor_name="Li Si",
             debtor_iban=DEBTOR_IBAN,
-            limit=money(limit, "EUR") if limit else None,
+            limit=money(limit, limit_currency) if limit else None,
         )
     with at(DAY):
         contract = make_contract(
@@ -157,6 +164,98 @@ def test_no_active_mandate_or_a_charge_above_its_limit_is_not_attempted():
         alerts.get(customer=over.contract.customer).message
     )
     assert not DirectDebitBatch.objects.exists()
+
+
+def test_a_mandate_limit_in_another_currency_blocks_the_debit_with_an_alert():
+    charge = debit_charge("1200.00", limit="100000.00", limit_currency="CNY")
+
+    assert collect(charge) == Outcome.BLOCKED
+    assert collect(charge, DAY + dt.timedelta(days=1)) == Outcome.BLOCKED  # every sweep
+
+    assert not charge.attempts.exists()
+    alert = Alert.objects.get(kind=AlertKind.COLLECTION_BLOCKED)
+    assert "CNY" in alert.message and "EUR" in alert.message
+    assert alert.subject == f"charge:{charge.pk}"
+
+
+def test_the_adapter_is_given_the_mandate_limit_as_money(monkeypatch):
+    from payments.adapters.auto_debit import AutoDebitAdapter
+
+    seen = []
+    real_collect = AutoDebitAdapter.collect
+
+    def spy(self, request):
+        seen.append(request)
+        return real_collect(self, request)
+
+    monkeypatch.setattr(AutoDebitAdapter, "collect", spy)
+    charge = debit_charge("1200.00", limit="1500.00")
+
+    assert collect(charge) == Outcome.PENDING
+
+    (request,) = seen
+    assert request.mandate_limit == money("1500.00", "EUR")
+
+
+def cancelled_after_batching(charge):
+    """The debit goes into a pain.008, then staff cancel the charge: the bank will
+    still take the money, which nothing is owed for any more."""
+    from payments.services.staff import charge_cancel
+
+    collect(charge)
+    with at(DAY):
+        (batch,) = direct_debit_batches_create(on=DAY)
+        charge_cancel(charge=charge)
+    with at(DAY + dt.timedelta(days=2)):
+        direct_debit_report_import(camt054_for(batch.document.encode()))
+    assert -balance(charge, AccountPurpose.PREPAID) == charge.amount
+    return batch
+
+
+def test_a_returned_debit_takes_back_what_it_credited_to_the_prepaid_balance():
+    charge = debit_charge()
+    batch = cancelled_after_batching(charge)
+    key = charge.attempts.get().idempotency_key
+    returns = camt054_for(batch.document.encode(), returns={key: "MD06"}, message_id="NTF-2")
+
+    with at(DAY + dt.timedelta(days=9)):
+        result = direct_debit_report_import(returns)
+        direct_debit_report_import(returns)  # the same file twice: one reversal
+
+    assert result.returned == 1
+    charge.refresh_from_db()
+    assert charge.status == ChargeStatus.CANCELLED
+    assert charge.attempts.get().status == AttemptStatus.RETURNED
+    assert balance(charge, AccountPurpose.PREPAID) == money("0.00", "EUR")
+    assert balance(charge, AccountPurpose.CLEARING, "auto_debit") == money("0.00", "EUR")
+    assert unbalanced_entries() == []
+
+
+def test_a_return_whose_prepaid_credit_was_spent_meanwhile_is_left_to_staff():
+    from ledger.postings import apply_prepaid
+
+    charge = debit_charge()
+    batch = cancelled_after_batching(charge)
+    key = charge.attempts.get().idempotency_key
+    other = debit_charge(customer=charge.contract.customer)
+    apply_prepaid(
+        customer_id=charge.contract.customer_id,
+        amount=money("1200.00", "EUR"),
+        charge_id=other.pk,
+        on=DAY + dt.timedelta(days=3),
+    )
+
+    with at(DAY + dt.timedelta(days=9)):
+        result = direct_debit_report_import(
+            camt054_for(batch.document.encode(), returns={key: "MD06"}, message_id="NTF-2")
+        )
+
+    assert result.returned == 1
+    assert charge.attempts.get().status == AttemptStatus.RETURNED
+    alert = Alert.objects.get(kind=AlertKind.DEBIT_RETURNED)
+    assert alert.severity == "critical"
+    assert key in alert.message and "prepaid balance" in alert.message
+    assert unbalanced_entries() == []
 
 
 def test_a_file_that_is_not_a_bank_report_is_refused_with_its_reason():

@@ -19,6 +19,7 @@ from billing.models import Charge
 from contracts.models import Contract, Fee
 from contracts.tests.factories import CustomerFactory, make_contract
 from feemgmt.core.money import money
+from ledger.postings import post_prepayment
 from payments.adapters.bank_transfer import remittance_reference
 from payments.choices import AttemptStatus, MandateStatus
 from payments.models import Mandate, PaymentAttempt, SentNotice, attempt_key
@@ -115,12 +116,14 @@ def make_mandate(customer, *, valid_until=None, status=MandateStatus.ACTIVE, **f
 
 
 def debit_contract(*, customer=None, payment_method="auto_debit", status=None) -> Contract:
-    """A contract signed on 2026-03-01 whose service starts later (nothing billed yet)."""
+    """A monthly contract signed on 2026-03-01 whose service starts later (nothing
+    billed yet), due on the 16th of each month."""
     with at(dt.date(2026, 3, 1)):
         contract = make_contract(
             customer=customer,
             payment_method=payment_method,
-            service_start=dt.date(2026, 6, 1),
+            service_start=dt.date(2026, 3, 16),
+            alignment="anniversary",
             signed_on=dt.date(2026, 3, 1),
         )
     if status is not None:
@@ -403,10 +406,57 @@ def test_upcoming_debit_states_amount_date_mandate_and_masked_account(commit, ma
         assert "MD-2026-0001" in body
         assert "******************3000" in body
         assert IBAN not in body
-        assert "prorated" in body
+        assert "prepaid balance" in body
     assert "Debit date: April 16, 2026" in message.body
     notice = SentNotice.objects.get()
     assert (notice.kind, notice.key) == ("upcoming_debit", f"{fee.pk}:2026-04-16")
+
+
+def test_upcoming_debit_states_what_is_debited_for_a_cut_period_after_the_prepaid_balance(
+    commit, mailoutbox
+):
+    customer = CustomerFactory()
+    make_mandate(customer)
+    with at(dt.date(2026, 4, 1)):
+        contract = make_contract(
+            customer=customer,
+            payment_method="auto_debit",
+            service_start=dt.date(2026, 4, 1),
+            service_end=dt.date(2026, 5, 10),
+            signed_on=dt.date(2026, 4, 1),
+        )
+    post_prepayment(
+        customer_id=customer.pk,
+        amount=money("500.00", "CNY"),
+        method="bank_transfer",
+        reference="TOPUP",
+        on=dt.date(2026, 4, 20),
+    )
+    fee = contract.fees.get()
+    assert fee.next_due_date == dt.date(2026, 5, 1)
+
+    assert commit(notices.upcoming_debit, fee.pk, dt.date(2026, 4, 28)) is True
+
+    # May 1 – 10 of 31 days: 3000.00 × 10/31 = 967.74, less the 500.00 prepaid
+    [message] = mailoutbox
+    assert "CNY 467.74" in message.subject
+    assert "Amount: CNY 467.74" in message.body
+    assert "3,000.00" not in message.body
+
+
+def test_no_upcoming_debit_notice_when_the_prepaid_balance_pays_it_all(commit, mailoutbox):
+    contract = debit_contract()
+    make_mandate(contract.customer)
+    fee = due_on(contract, DAY + dt.timedelta(days=3))
+    post_prepayment(
+        customer_id=contract.customer_id,
+        amount=money("3000.00", "CNY"),
+        method="bank_transfer",
+        reference="TOPUP",
+        on=DAY,
+    )
+    assert commit(notices.upcoming_debit, fee.pk, DAY) is False
+    assert mailoutbox == []
 
 
 def test_upcoming_debit_is_sent_once_per_debit_date(commit, mailoutbox):

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.services import BillingTotals, billing_run
+from billing.services import BillingTotals, billing_actor, billing_run
+from feemgmt.core.exceptions import BusinessError
 
 
 class Command(BaseCommand):
@@ -30,9 +31,15 @@ class Command(BaseCommand):
         if chunk_size is not None and chunk_size < 1:
             raise CommandError(_("--chunk-size must be at least 1."))
         show_progress = verbosity >= 1
-        result = billing_run(
-            on=day, chunk_size=chunk_size, progress=self._progress if show_progress else None
-        )
+        try:
+            with billing_actor():
+                result = billing_run(
+                    on=day,
+                    chunk_size=chunk_size,
+                    progress=self._progress if show_progress else None,
+                )
+        except BusinessError as exc:  # printed on stderr, exit status 1
+            raise CommandError(" ".join(exc.messages())) from exc
         self.stdout.write(_("Billing run for %(date)s") % {"date": day.isoformat()})
         self.stdout.write(
             _("  contracts activated / ended: %(activated)d / %(ended)d")

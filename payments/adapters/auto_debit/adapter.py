@@ -2,9 +2,11 @@
 
 ``collect`` checks the mandate the request carries in its metadata (``mandate_reference``,
 ``mandate_signed_on`` as an ISO date, ``debtor_name``, ``debtor_iban``, optional
-``debtor_bic``, ``sequence_type`` (FRST/RCUR/OOFF/FNAL, default RCUR) and
-``mandate_limit``, a decimal string). A missing or invalid mandate, or an amount above
-its limit, is DECLINED (``mandate_missing``, ``mandate_invalid``,
+``debtor_bic``, ``sequence_type`` (FRST/RCUR/OOFF/FNAL, default RCUR)) and the
+mandate's limit: the request's ``mandate_limit`` (Money; one in another currency than
+the amount makes the mandate invalid for the debit), or else a ``mandate_limit``
+metadata decimal string, read in the amount's currency. A missing or invalid mandate,
+or an amount above its limit, is DECLINED (``mandate_missing``, ``mandate_invalid``,
 ``mandate_limit_exceeded``) and nothing is queued. Otherwise the answer is PENDING with
 the idempotency key as provider reference: that key is the debit's end-to-end id in the
 next pain.008 file, which the payments services build with
@@ -165,8 +167,22 @@ def mandate_from_metadata(metadata: Mapping[str, str], *, today: dt.date | None 
     )
 
 
-def _mandate_limit(metadata: Mapping[str, str], currency: str) -> Money | None:
-    text = str(metadata.get("mandate_limit") or "").strip()
+def _mandate_limit(request: CollectionRequest) -> Money | None:
+    """The request's limit (Money), else the ``mandate_limit`` metadata, a decimal in
+    the amount's currency. A limit in another currency cannot be compared with the
+    amount: the mandate is invalid for this debit."""
+    currency = request.amount.currency.code
+    limit = request.mandate_limit
+    if limit is not None:
+        if limit.currency.code != currency:
+            raise MandateError(
+                "mandate_invalid",
+                f"mandate_limit: in {limit.currency.code}, the debit is in {currency}",
+            )
+        if limit.amount <= 0:
+            raise MandateError("mandate_invalid", "mandate_limit: not a positive amount")
+        return limit
+    text = str(request.metadata.get("mandate_limit") or "").strip()
     if not text:
         return None
     try:
@@ -251,7 +267,7 @@ class AutoDebitAdapter(PaymentAdapter):
         }
         try:
             mandate = mandate_from_metadata(request.metadata)
-            limit = _mandate_limit(request.metadata, request.amount.currency.code)
+            limit = _mandate_limit(request)
         except MandateError as exc:
             return self._declined(exc.code, {**raw, "problem": exc.detail})
         raw.update(
