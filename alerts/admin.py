@@ -1,7 +1,8 @@
 """Admin for alerts: the list finance staff work through.
 
 Alerts are raised by the services that notice a problem, never by hand; staff
-acknowledge one (taking it over) and resolve it when it is dealt with.
+acknowledge one (taking it over) and resolve it when it is dealt with. Each
+alert's page links to its audit history (raised, acknowledged, resolved).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.decorators import display
+
+from audit.admin import AuditHistoryMixin
 
 from .choices import OPEN_STATUSES, AlertStatus, Severity
 from .models import Alert
@@ -47,7 +50,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Alert)
-class AlertAdmin(ModelAdmin):
+class AlertAdmin(AuditHistoryMixin, ModelAdmin):
     list_display = (
         "kind",
         "severity_label",
@@ -79,6 +82,7 @@ class AlertAdmin(ModelAdmin):
         "owner",
         "created_at",
         "resolved_at",
+        "audit_history",
     )
     readonly_fields = fields
     actions = ("acknowledge_alerts", "resolve_alerts")

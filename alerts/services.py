@@ -1,3 +1,13 @@
+"""Raising and closing alerts.
+
+Every change records its audit event in the same transaction, as the last step
+(docs/audit.md): ``alert.raised`` when an alert is created (not when the one already
+open is returned), and ``alert.acknowledged``, ``alert.resolved`` (the problem went
+away) or ``alert.closed`` (staff dealt with it) for each alert a bulk change moves.
+The bulk changes stay set-based: one query locks the alerts that qualify, one update
+moves them; the events are one per alert so that each alert's history shows them.
+"""
+
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -5,10 +15,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.services import audit_record, changes_between, snapshot
 from contracts.models import Customer
 
 from .choices import OPEN_STATUSES, AlertStatus, Severity
 from .models import Alert
+
+# What an alert.raised event records of the new alert.
+RAISED_FIELDS = ["kind", "severity", "subject", "customer", "message", "status"]
 
 
 def alert_raise(
@@ -22,36 +36,87 @@ def alert_raise(
     """Raise an alert, or return the one already open about the same thing.
 
     Safe to call from concurrent tasks: the partial unique constraint decides, the
-    loser reads the winner's row.
+    loser reads the winner's row. Only the winner records ``alert.raised``, so a
+    sweep that notices the same problem every day adds nothing to the trail.
     """
     customer_id = customer.pk if isinstance(customer, Customer) else customer
-    try:
-        with transaction.atomic():
-            return Alert.objects.create(
-                kind=kind,
-                subject=subject,
-                message=message,
-                severity=severity,
-                customer_id=customer_id,
-            )
-    except IntegrityError:
-        return Alert.objects.get(kind=kind, subject=subject, status__in=OPEN_STATUSES)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    kind=kind,
+                    subject=subject,
+                    message=message,
+                    severity=severity,
+                    customer_id=customer_id,
+                )
+        except IntegrityError:
+            return Alert.objects.get(kind=kind, subject=subject, status__in=OPEN_STATUSES)
+        audit_record(
+            action="alert.raised", obj=alert, changes={"after": snapshot(alert, RAISED_FIELDS)}
+        )
+        return alert
 
 
+def _move(alerts: QuerySet[Alert], *, statuses, action: str, values: dict) -> int:
+    """Set ``values`` (by field name: status, owner, resolved_at) on the alerts of
+    ``alerts`` whose status is in ``statuses``, and record ``action`` for each one
+    moved, with what it changed.
+
+    The alerts are locked first, by primary key (so the joins an admin search adds do
+    not reach the FOR UPDATE), which makes the rows read the rows updated.
+    """
+    names = list(values)
+    columns = [Alert._meta.get_field(name).attname for name in names]
+    rows = list(
+        Alert.objects.select_for_update()
+        .filter(pk__in=alerts.values("pk"), status__in=list(statuses))
+        .order_by("pk")
+        .values_list("pk", *columns)
+    )
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    Alert.objects.filter(pk__in=ids).update(**values)
+    after = {name: value.pk if hasattr(value, "pk") else value for name, value in values.items()}
+    for pk, *current in rows:
+        audit_record(
+            action=action,
+            object_type=Alert._meta.label_lower,
+            object_id=pk,
+            changes=changes_between(dict(zip(names, current, strict=True)), after),
+        )
+    return len(ids)
+
+
+@transaction.atomic
 def alerts_resolve(*, kind: str, subject: str) -> int:
     """Close the open alerts of a kind about a subject (the problem went away)."""
-    return Alert.objects.filter(kind=kind, subject=subject, status__in=OPEN_STATUSES).update(
-        status=AlertStatus.RESOLVED, resolved_at=timezone.now()
+    return _move(
+        Alert.objects.filter(kind=kind, subject=subject),
+        statuses=OPEN_STATUSES,
+        action="alert.resolved",
+        values={"status": AlertStatus.RESOLVED, "resolved_at": timezone.now()},
     )
 
 
+@transaction.atomic
 def alerts_acknowledge(alerts: QuerySet[Alert], *, by: AbstractBaseUser) -> int:
     """Someone is looking into these open alerts: they become its owner."""
-    return alerts.filter(status=AlertStatus.OPEN).update(status=AlertStatus.ACKNOWLEDGED, owner=by)
+    return _move(
+        alerts,
+        statuses=[AlertStatus.OPEN],
+        action="alert.acknowledged",
+        values={"status": AlertStatus.ACKNOWLEDGED, "owner": by},
+    )
 
 
+@transaction.atomic
 def alerts_close(alerts: QuerySet[Alert]) -> int:
     """Staff dealt with these alerts (or they no longer apply)."""
-    return alerts.filter(status__in=OPEN_STATUSES).update(
-        status=AlertStatus.RESOLVED, resolved_at=timezone.now()
+    return _move(
+        alerts,
+        statuses=OPEN_STATUSES,
+        action="alert.closed",
+        values={"status": AlertStatus.RESOLVED, "resolved_at": timezone.now()},
     )

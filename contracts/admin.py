@@ -4,7 +4,8 @@ Every write goes through contracts.services: the forms here only parse input.
 When a service refuses (BusinessError), the change form is shown again with the
 service's messages on the fields they concern (feemgmt.core.admin_forms). A
 contract is editable only while it is a draft; after signing, it and its fees
-are read-only here and change through actions.
+are read-only here and change through actions. Each change page links to the
+object's audit history.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from unfold.widgets import (
     UnfoldAdminSingleDateWidget,
 )
 
+from audit.admin import AuditHistoryMixin
 from feemgmt.core.admin_forms import (
     ServiceFormAdminMixin,
     ServiceModelForm,
@@ -88,12 +90,17 @@ class CustomerForm(CurrencyChoicesMixin, ServiceModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ServiceFormAdminMixin, ModelAdmin):
+class CustomerAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
     form = CustomerForm
     list_display = ("code", "name", "email", "currency", "credit_code", "contract_count")
     list_filter = ("currency",)
     search_fields = ("code", "name", "credit_code", "email")
-    fields = CUSTOMER_FIELDS
+    fields = (*CUSTOMER_FIELDS, "audit_history")
+
+    def get_fields(self, request, obj=None):
+        fields = tuple(super().get_fields(request, obj))
+        # a customer being added has no history yet
+        return fields if obj is not None else tuple(f for f in fields if f != "audit_history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_contract_count=Count("contracts"))
@@ -265,7 +272,7 @@ class ActionDateForm(forms.Form):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceFormAdminMixin, ModelAdmin):
+class ContractAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
     form = ContractForm
     inlines = (FeeInline,)
     list_display = (
@@ -299,13 +306,13 @@ class ContractAdmin(ServiceFormAdminMixin, ModelAdmin):
             ),
         ]
         if obj is not None:
-            fieldsets.append((_("Status"), {"fields": CONTRACT_STATE_FIELDS}))
+            fieldsets.append((_("Status"), {"fields": (*CONTRACT_STATE_FIELDS, "audit_history")}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_draft:
-            return CONTRACT_FIELDS + CONTRACT_STATE_FIELDS
-        return CONTRACT_STATE_FIELDS
+            return (*CONTRACT_FIELDS, *CONTRACT_STATE_FIELDS, "audit_history")
+        return (*CONTRACT_STATE_FIELDS, "audit_history")
 
     def has_change_permission(self, request, obj=None):
         # Signed terms are frozen: a signed contract is shown read-only, and a POST

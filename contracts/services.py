@@ -1,5 +1,10 @@
 """Writes on customers and contracts. Each service is one transaction and raises
-BusinessError (nothing written) when a rule refuses the change."""
+BusinessError (nothing written) when a rule refuses the change.
+
+Each change ends by recording its audit event in the same transaction, so the event
+commits or rolls back with the change it describes (docs/audit.md). Recording takes
+the chain lock until the transaction ends, which is why it is the last step.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +19,50 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record, audit_record_bulk, changes_between, snapshot
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
 from feemgmt.core.money import minor_digits, money
 
 from . import events
-from .choices import Alignment, ContractStatus, Cycle, FeeKind, Proration, SigningTreatment
+from .choices import (
+    CONTRACT_TRANSITIONS,
+    Alignment,
+    ContractStatus,
+    Cycle,
+    FeeKind,
+    Proration,
+    SigningTreatment,
+    contract_statuses_into,
+)
 from .models import Contract, Customer, Fee
 
-# The contract state machine: every status change goes through this table.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    ContractStatus.DRAFT: frozenset({ContractStatus.SIGNED}),
-    ContractStatus.SIGNED: frozenset(
-        {ContractStatus.ACTIVE, ContractStatus.ENDED, ContractStatus.TERMINATED}
-    ),
-    ContractStatus.ACTIVE: frozenset({ContractStatus.ENDED, ContractStatus.TERMINATED}),
-    ContractStatus.ENDED: frozenset(),
-    ContractStatus.TERMINATED: frozenset(),
-}
+# What the audit events record of each row (docs/audit.md lists the actions).
+CUSTOMER_AUDIT_FIELDS = ["code", "name", "email", "currency", "credit_code"]
+CONTRACT_AUDIT_FIELDS = [
+    "customer",
+    "number",
+    "currency",
+    "service_start",
+    "service_end",
+    "alignment",
+    "proration",
+    "payment_method",
+    "status",
+]
+FEE_AUDIT_FIELDS = ["kind", "amount", "cycle", "treatment"]
+SIGN_FIELDS = ["status", "signed_on"]
+TERMINATE_FIELDS = ["status", "service_end", "terminated_at"]
+# A bulk status event digests only what no later change touches: once signed, a
+# contract's number, customer, signing date and service start are frozen (a
+# termination moves service_end, and statuses move on by design).
+ADVANCE_DIGEST_FIELDS = ["number", "customer", "signed_on", "service_start"]
+# Ids per UPDATE in the daily status job (well below SQLite's bound parameters).
+ADVANCE_IDS_PER_QUERY = 10_000
 
 
 def check_transition(current: str, target: str) -> None:
-    if target not in TRANSITIONS[current]:
+    """Refuse a status change the table does not allow (InvalidTransition, a 409)."""
+    if target not in CONTRACT_TRANSITIONS[current]:
         raise InvalidTransition(
             _("The contract is %(current)s and cannot become %(target)s.")
             % {
@@ -148,6 +176,16 @@ def _customer_unique_messages() -> dict[str, str]:
     }
 
 
+def _fee_terms(contract: Contract) -> list[dict]:
+    """The contract's fees as recorded: their terms, in the order they were given
+    (ids are left out: an update replaces the rows, not necessarily the terms)."""
+    return [snapshot(fee, FEE_AUDIT_FIELDS) for fee in contract.fees.order_by("pk")]
+
+
+def _contract_state(contract: Contract) -> dict:
+    return {**snapshot(contract, CONTRACT_AUDIT_FIELDS), "fees": _fee_terms(contract)}
+
+
 @transaction.atomic
 def customer_create(
     *, code: str, name: str, email: str, currency: str | None = None, credit_code: str = ""
@@ -157,16 +195,27 @@ def customer_create(
         customer.currency = currency
     _full_clean(customer)
     _save_unique(customer, _customer_unique_messages())
+    audit_record(
+        action="customer.created",
+        obj=customer,
+        changes={"after": snapshot(customer, CUSTOMER_AUDIT_FIELDS)},
+    )
     return customer
 
 
 @transaction.atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
+    """Change a customer's details; an event records the fields that changed (none
+    is recorded when nothing did)."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = snapshot(customer, CUSTOMER_AUDIT_FIELDS)
     for name, value in fields.items():
         setattr(customer, name, value)
     _full_clean(customer)
     _save_unique(customer, _customer_unique_messages())
+    changes = changes_between(before, snapshot(customer, CUSTOMER_AUDIT_FIELDS))
+    if changes:
+        audit_record(action="customer.updated", obj=customer, changes=changes)
     return customer
 
 
@@ -199,6 +248,9 @@ def contract_create(
     built = _build_fees(contract, fees)
     _save_unique(contract, {"number": _("A contract with this number already exists.")})
     Fee.objects.bulk_create(built)
+    audit_record(
+        action="contract.created", obj=contract, changes={"after": _contract_state(contract)}
+    )
     return contract
 
 
@@ -214,6 +266,7 @@ def contract_update(
             % {"number": contract.number, "status": contract.get_status_display()},
             code="contract_frozen",
         )
+    before = _contract_state(contract)
     for name, value in fields.items():
         setattr(contract, name, value)
     _full_clean(contract)
@@ -226,7 +279,15 @@ def contract_update(
     if fees is not None:
         contract.fees.all().delete()
         Fee.objects.bulk_create(built)
+    changes = changes_between(before, _contract_state(contract))
+    if changes:
+        audit_record(action="contract.updated", obj=contract, changes=changes)
     return contract
+
+
+def _fee_due_dates(fees: Sequence[Fee]) -> dict[str, dt.date | None]:
+    """Each fee's first due date by fee id: what signing sets on the fees."""
+    return {str(fee.pk): fee.next_due_date for fee in fees}
 
 
 def _first_due(fee: Fee, contract: Contract) -> dt.date | None:
@@ -256,15 +317,20 @@ def contract_sign(*, contract: Contract, signed_on: dt.date, bill_now: bool = Tr
     fees = list(contract.fees.all())
     if not fees:
         raise BusinessError({"fees": [_("A contract needs at least one fee.")]})
+    before = {**snapshot(contract, SIGN_FIELDS), "fees.next_due_date": _fee_due_dates(fees)}
     contract.status = ContractStatus.SIGNED
     contract.signed_on = signed_on
     if contract.service_start <= today:
+        # service has begun: on to active in the same step, as the table allows
+        check_transition(contract.status, ContractStatus.ACTIVE)
         contract.status = ContractStatus.ACTIVE
     contract.save(update_fields=["status", "signed_on", "updated_at"])
     for fee in fees:
         fee.next_due_date = _first_due(fee, contract)
     Fee.objects.bulk_update(fees, ["next_due_date"])
     events.contract_signed.send(sender=Contract, contract=contract, on=today, bill_now=bill_now)
+    after = {**snapshot(contract, SIGN_FIELDS), "fees.next_due_date": _fee_due_dates(fees)}
+    audit_record(action="contract.signed", obj=contract, changes=changes_between(before, after))
     return contract
 
 
@@ -272,7 +338,9 @@ def contract_sign(*, contract: Contract, signed_on: dt.date, bill_now: bool = Tr
 def contract_terminate(*, contract: Contract, end_date: dt.date) -> Contract:
     """End a contract early: nothing is charged for days after ``end_date``, which
     becomes the last day of service; the period it cuts is prorated as the
-    contract's proration says."""
+    contract's proration says. The layers above cut the charges in the same
+    transaction and may refuse the whole termination (BusinessError), e.g. while a
+    payment of a charge to cut has an unknown outcome."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_transition(contract.status, ContractStatus.TERMINATED)
     if end_date < contract.signed_on:
@@ -286,23 +354,77 @@ def contract_terminate(*, contract: Contract, end_date: dt.date) -> Contract:
                 ]
             }
         )
+    before = snapshot(contract, TERMINATE_FIELDS)
     contract.status = ContractStatus.TERMINATED
     contract.service_end = end_date
     contract.terminated_at = timezone.now()
     contract.save(update_fields=["status", "service_end", "terminated_at", "updated_at"])
     events.contract_terminated.send(sender=Contract, contract=contract)
+    audit_record(
+        action="contract.terminated",
+        obj=contract,
+        changes=changes_between(before, snapshot(contract, TERMINATE_FIELDS)),
+    )
     return contract
+
+
+# The daily status job's moves, in order: a contract whose service is over ends
+# (even if it never became active), then a signed one whose service has begun
+# becomes active.
+_ADVANCES = (
+    (ContractStatus.ENDED, "service_end__lt"),
+    (ContractStatus.ACTIVE, "service_start__lte"),
+)
 
 
 @transaction.atomic
 def contracts_advance_status(*, on: dt.date) -> dict[str, int]:
     """Move signed contracts whose service has begun to active, and contracts whose
-    service has ended to ended, in two set-based updates."""
+    service has ended to ended.
+
+    Set-based, as a daily job over the whole book must be: per move, one query locks
+    the contracts that qualify (from the statuses the transition table allows) and
+    one update moves them. One bulk audit event then covers every contract moved,
+    with the moves by id; no event when nothing moved.
+    """
     now = timezone.now()
-    ended = Contract.objects.filter(
-        status__in=[ContractStatus.SIGNED, ContractStatus.ACTIVE], service_end__lt=on
-    ).update(status=ContractStatus.ENDED, updated_at=now)
-    activated = Contract.objects.filter(status=ContractStatus.SIGNED, service_start__lte=on).update(
-        status=ContractStatus.ACTIVE, updated_at=now
-    )
-    return {"activated": activated, "ended": ended}
+    counts: dict[str, int] = {}
+    moves: list[dict] = []
+    moved_ids: list[int] = []
+    for target, lookup in _ADVANCES:
+        rows = list(
+            Contract.objects.select_for_update()
+            .filter(**{lookup: on}, status__in=contract_statuses_into(target))
+            .order_by("pk")
+            .values_list("pk", "status")
+        )
+        ids = [pk for pk, _status in rows]
+        for start in range(0, len(ids), ADVANCE_IDS_PER_QUERY):
+            Contract.objects.filter(pk__in=ids[start : start + ADVANCE_IDS_PER_QUERY]).update(
+                status=target, updated_at=now
+            )
+        counts[target] = len(ids)
+        for source in sorted({status for _pk, status in rows}):
+            moves.append(
+                {
+                    "from": source,
+                    "to": target,
+                    "ids": [pk for pk, status in rows if status == source],
+                }
+            )
+        moved_ids.extend(ids)
+    if moved_ids:
+        audit_record_bulk(
+            action="contract.status_advanced",
+            model=Contract,
+            ids=moved_ids,
+            fields=ADVANCE_DIGEST_FIELDS,
+            object_type=Contract._meta.label_lower,
+            extra={
+                "on": on,
+                "activated": counts[ContractStatus.ACTIVE],
+                "ended": counts[ContractStatus.ENDED],
+                "moves": moves,
+            },
+        )
+    return {"activated": counts[ContractStatus.ACTIVE], "ended": counts[ContractStatus.ENDED]}
