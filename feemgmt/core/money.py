@@ -19,6 +19,7 @@ __all__ = [
     "minor_digits",
     "money",
     "money_from_db",
+    "money_label",
     "money_str",
     "quantize",
     "split_largest_remainder",
@@ -75,6 +76,12 @@ def money_from_db(value, currency: str) -> Money:
 def money_str(value: Money) -> str:
     """The amount as integrators see it: a string with the currency's minor digits."""
     return str(quantize(value).amount)
+
+
+def money_label(value: Money) -> str:
+    """The amount with its currency code, for messages staff read ("2801.20 HKD"):
+    where two currencies may meet, the bare number would hide which is which."""
+    return f"{money_str(value)} {value.currency.code}"
 
 
 def split_largest_remainder(total: Money, weights: Sequence[Decimal | int]) -> list[Money]:

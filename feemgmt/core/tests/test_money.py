@@ -102,3 +102,10 @@ def test_a_database_sum_of_many_cent_amounts_is_exact():
     )
     (row,) = Charge.objects.values("amount_currency").annotate(total=Sum("amount"))
     assert money_from_db(row["total"], "CNY").amount == sum(amounts)
+
+
+def test_money_label_names_the_currency_with_its_minor_digits():
+    from feemgmt.core.money import money_label
+
+    assert money_label(Money("2801.2", "HKD")) == "2801.20 HKD"
+    assert money_label(Money("1200", "JPY")) == "1200 JPY"
