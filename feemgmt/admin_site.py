@@ -16,6 +16,14 @@ def charges_active(request) -> bool:
     )
 
 
+def statements_active(request) -> bool:
+    """The import page lives under the statements' URLs; light only its own link."""
+    path = request.path
+    return path.startswith(
+        reverse("admin:reconciliation_statement_changelist")
+    ) and path != reverse("admin:reconciliation_statement_import")
+
+
 UNFOLD = {
     "SITE_TITLE": _("Fee management"),
     "SITE_HEADER": _("Client management fees"),
@@ -100,6 +108,43 @@ UNFOLD = {
                         "title": _("Customer notices"),
                         "icon": "mail",
                         "link": reverse_lazy("admin:payments_sentnotice_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Reconciliation"),
+                "items": [
+                    {
+                        "title": _("Receiving accounts"),
+                        "icon": "account_balance",
+                        "link": reverse_lazy("admin:reconciliation_bankaccount_changelist"),
+                    },
+                    {
+                        "title": _("Import a statement"),
+                        "icon": "upload_file",
+                        "link": reverse_lazy("admin:reconciliation_statement_import"),
+                        "permission": "reconciliation.admin.can_import_statements",
+                    },
+                    {
+                        "title": _("Statements"),
+                        "icon": "request_quote",
+                        "link": reverse_lazy("admin:reconciliation_statement_changelist"),
+                        "active": "feemgmt.admin_site.statements_active",
+                    },
+                    {
+                        "title": _("Statement lines"),
+                        "icon": "list_alt",
+                        "link": reverse_lazy("admin:reconciliation_statementline_changelist"),
+                    },
+                    {
+                        "title": _("Matches"),
+                        "icon": "join_inner",
+                        "link": reverse_lazy("admin:reconciliation_match_changelist"),
+                    },
+                    {
+                        "title": _("Discrepancies"),
+                        "icon": "report",
+                        "link": reverse_lazy("admin:reconciliation_discrepancy_changelist"),
                     },
                 ],
             },

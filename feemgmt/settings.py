@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "djmoney",
     "feemgmt.core",
+    "audit",
     "contracts",
     "alerts",
     "ledger",
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -224,6 +226,16 @@ AUTO_DEBIT_PRENOTIFY_DAYS = env.int("AUTO_DEBIT_PRENOTIFY_DAYS", default=3)
 # Days between a direct debit batch's creation and the collection date it asks for.
 AUTO_DEBIT_LEAD_DAYS = env.int("AUTO_DEBIT_LEAD_DAYS", default=2)
 
+# Reconciliation (docs/reconciliation.md). A bank-transfer notice still unpaid this
+# many days after its due date is a "payment missing from the statement" discrepancy.
+RECONCILIATION_TRANSFER_WAIT_DAYS = env.int("RECONCILIATION_TRANSFER_WAIT_DAYS", default=14)
+
+# Audit (docs/audit.md). The daily verification mails the chain's head to these
+# addresses (default: the active members of the "auditors" group); a request's IP is
+# taken from X-Forwarded-For only when it comes from one of the trusted proxies.
+AUDIT_REPORT_EMAILS = env.list("AUDIT_REPORT_EMAILS", default=[]) or None
+AUDIT_TRUSTED_PROXIES = env.list("AUDIT_TRUSTED_PROXIES", default=[])
+
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
@@ -256,6 +268,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # fields of the same name in several models ("kind", "status") get named enums
+    "ENUM_NAME_OVERRIDES": {
+        "FeeKindEnum": "contracts.choices.FeeKind",
+        "ChargeStatusEnum": "billing.choices.ChargeStatus",
+        "ContractStatusEnum": "contracts.choices.ContractStatus",
+        "AccountKindEnum": "reconciliation.choices.AccountKind",
+        "StatementFormatEnum": "reconciliation.choices.StatementFormat",
+        "StatementLineKindEnum": "reconciliation.choices.LineKind",
+        "StatementLineStatusEnum": "reconciliation.choices.LineStatus",
+        "MatchStatusEnum": "reconciliation.choices.MatchStatus",
+        "DiscrepancyKindEnum": "reconciliation.choices.DiscrepancyKind",
+        "DiscrepancyStatusEnum": "reconciliation.choices.DiscrepancyStatus",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------

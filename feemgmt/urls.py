@@ -5,7 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("contracts.api.urls")),
-    path("", include("billing.api.urls")),
+    # /charges/ is served by reconciliation's router: billing's charge endpoints,
+    # their detail extended with how to pay by bank transfer (known only up there)
+    path("", include("reconciliation.api.urls")),
 ]
 
 urlpatterns = [

@@ -58,12 +58,20 @@ _CLERK_PERMISSIONS = {
     "payments.mandate": ("view", "add", "change"),
     "payments.directdebitbatch": ("view",),
     "alerts.alert": ("view", "change"),
+    "reconciliation.bankaccount": ("view",),
+    "reconciliation.statement": ("view", "add"),
+    "reconciliation.statementline": ("view",),
+    "reconciliation.match": ("view", "change"),
+    "reconciliation.discrepancy": ("view",),
+    "reconciliation.reconciliationrun": ("view", "add"),
 }
 _MANAGER_EXTRA = {
     "contracts.customer": ("delete",),
     "contracts.contract": ("delete",),
     "contracts.fee": ("delete",),
     "payments.writeoffrequest": ("approve",),
+    "reconciliation.bankaccount": ("add", "change"),
+    "reconciliation.reconciliationrun": ("sign_off", "reopen"),
 }
 # (username, superuser?, group). Demo only: the password is the username.
 DEMO_USERS = (
@@ -374,14 +382,12 @@ class Command(BaseCommand):
             out.write("  " + line)
         if not no_bill:
             call_command("bill", "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity)
-            # Collection lives above contracts; it is called by name like the billing run.
-            call_command(
-                "demo_collection",
-                "--date",
-                day.isoformat(),
-                stdout=self.stdout,
-                verbosity=verbosity,
-            )
+            # Collection and reconciliation live above contracts: called by name, like
+            # the billing run.
+            for command in ("demo_collection", "demo_reconciliation"):
+                call_command(
+                    command, "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity
+                )
 
     @transaction.atomic
     def _ensure_users(self) -> list[str]:
