@@ -1,0 +1,246 @@
+"""Benchmark of statement import and matching on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/feemgmt_bench \\
+        .venv/bin/python bench/reconcile.py --lines 100000
+
+It drops and re-creates the database named in DATABASE_URL (which must end in
+``_bench``), migrates, and seeds N customers with one active bank-transfer contract
+each, set-based (multi-row INSERTs of the rows the services would write); the
+billing run bills their first month and N payment notices are issued (pending
+attempts with their remittance references). Then it writes one bank export (the
+corporate CSV layout, GB18030) with N lines — most quoting their reference with the
+amount owed, some paying part or more, some without a reference, some nobody's —
+and times ``statement_import`` of it end to end: parsing, inserting the lines,
+matching, booking, discrepancies and the audit events. It prints a table and writes
+JSON to bench/results/. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.billing_run import _database_url, _setup_django, on_the_day, reset_database  # noqa: E402
+
+START = dt.date(2026, 3, 1)
+TODAY = dt.date(2026, 3, 5)
+
+
+def seed(n: int, rng: random.Random) -> None:
+    """N customers, contracts and monthly fees, then billed and noticed."""
+    from django.utils import timezone
+
+    from billing.services import billing_run
+    from contracts.models import Contract, Customer, Fee
+    from feemgmt.core.sql import insert_rows
+    from payments.adapters.bank_transfer import remittance_reference
+    from payments.models import PaymentAttempt, attempt_key
+
+    now = timezone.now()
+    customers = [
+        (f"C{i:07d}", f"客户{i:07d}有限公司", f"c{i}@example.com", "CNY", "", now, now)
+        for i in range(n)
+    ]
+    insert_rows(
+        Customer,
+        ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+        customers,
+    )
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    insert_rows(
+        Contract,
+        (
+            "number",
+            "customer_id",
+            "currency",
+            "service_start",
+            "alignment",
+            "proration",
+            "payment_method",
+            "status",
+            "signed_on",
+            "created_at",
+            "updated_at",
+        ),
+        [
+            (
+                f"HT{i:08d}",
+                cid,
+                "CNY",
+                START,
+                "calendar",
+                "daily",
+                "bank_transfer",
+                "active",
+                START,
+                now,
+                now,
+            )
+            for i, cid in enumerate(ids)
+        ],
+    )
+    contracts = list(Contract.objects.order_by("id").values_list("id", flat=True))
+    insert_rows(
+        Fee,
+        ("contract_id", "kind", "amount", "amount_currency", "cycle", "treatment", "next_due_date"),
+        [
+            (
+                cid,
+                "recurring",
+                Decimal(rng.randrange(50_000, 2_000_000)) / 100,
+                "CNY",
+                "monthly",
+                "",
+                START,
+            )
+            for cid in contracts
+        ],
+    )
+    with on_the_day(START):
+        billing_run(on=START)
+    from billing.models import Charge
+
+    charges = Charge.objects.order_by("id").values_list("id", "amount")
+    rows = []
+    for charge_id, amount in charges.iterator(chunk_size=10_000):
+        key = attempt_key(charge_id, 1)
+        notice = (charge_id, 1, key, "bank_transfer", amount, "CNY", "pending")
+        rows.append((*notice, remittance_reference(key), "", "", "", "", {}, now, now))
+    insert_rows(
+        PaymentAttempt,
+        (
+            "charge_id",
+            "number",
+            "idempotency_key",
+            "method",
+            "amount",
+            "amount_currency",
+            "status",
+            "provider_reference",
+            "error_code",
+            "error_message",
+            "action_kind",
+            "action_value",
+            "raw",
+            "created_at",
+            "updated_at",
+        ),
+        rows,
+    )
+    Charge.objects.update(next_attempt_on=None)
+
+
+def statement(n: int, rng: random.Random) -> tuple[bytes, dict]:
+    """The bank's export of the day: one line per notice, of these kinds."""
+    from payments.models import PaymentAttempt
+    from reconciliation.demo import BankRow, corporate_export
+
+    mix = {"exact": 0, "partial": 0, "over": 0, "no_reference": 0, "unknown": 0}
+    rows = []
+    notices = PaymentAttempt.objects.order_by("id").values_list(
+        "amount", "provider_reference", "charge__contract__customer__name"
+    )
+    for index, (amount, reference, payer) in enumerate(notices.iterator(chunk_size=10_000)):
+        roll = rng.random()
+        purpose = f"管理费 {reference}"
+        if roll < 0.90:
+            kind = "exact"
+        elif roll < 0.93:
+            kind, amount = "partial", (amount / 2).quantize(Decimal("0.01"))
+        elif roll < 0.95:
+            kind, amount = "over", amount + 100
+        elif roll < 0.99:
+            kind, purpose = "no_reference", "管理费"
+        else:
+            kind, purpose, payer = "unknown", "货款", "某某贸易"
+        mix[kind] += 1
+        rows.append(BankRow(TODAY, amount, payer, f"6222{index:015d}", purpose, f"T{index:010d}"))
+    data = corporate_export(account="6222020200012345678", holder="示例物业管理有限公司", rows=rows)
+    return data, mix
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    url = _database_url()
+    name = reset_database(url)
+    # the receipts of the settled charges would otherwise be printed, one per line
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.dummy.EmailBackend"
+    _setup_django()
+    import logging
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    logging.getLogger("payments").setLevel(logging.ERROR)
+    print(f"database {name} re-created; migrating", flush=True)
+    call_command("migrate", verbosity=0)
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    seed(args.lines, rng)
+    seeded = time.perf_counter() - started
+    print(f"seeded {args.lines} customers, contracts, charges and notices in {seeded:.1f}s")
+
+    from reconciliation.models import BankAccount
+    from reconciliation.services import statement_import
+
+    account = BankAccount.objects.create(
+        code="icbc-cny",
+        name="工商银行基本户",
+        account_number="6222020200012345678",
+        currency="CNY",
+        receives_transfers=True,
+    )
+    data, mix = statement(args.lines, rng)
+    print(f"statement: {len(data) / 1e6:.1f} MB, {mix}", flush=True)
+    queries = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    with on_the_day(TODAY), connection.execute_wrapper(count):
+        started = time.perf_counter()
+        summary = statement_import(account=account, data=data, filename="bench.csv")
+        seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = {
+        "lines": summary.lines_read,
+        "new": summary.lines_new,
+        "settled": summary.settled,
+        "suggested": summary.suggested,
+        "unmatched": summary.unmatched,
+        "seconds": round(seconds, 2),
+        "lines_per_second": round(summary.lines_read / seconds, 1),
+        "queries": queries,
+        "queries_per_line": round(queries / max(summary.lines_read, 1), 2),
+        "peak_rss_mb": round(peak_mb),
+        "mix": mix,
+    }
+    print()
+    for key, value in result.items():
+        print(f"{key:<18} {value}")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (out / f"reconcile-{args.lines}-{stamp}.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
