@@ -1,6 +1,6 @@
 """Billing periods of recurring fees, and what each one charges.
 
-This is the arithmetic behind DESIGN.md "When fees are deducted". It is kept free of
+This is the arithmetic behind docs/billing.md. It is kept free of
 Django models and the ORM so the billing run can call it for a million fee items
 without a query, and so every date rule can be tested without a database.
 

@@ -1,4 +1,4 @@
-"""Billing periods and their amounts (DESIGN.md, "When fees are deducted").
+"""Billing periods and their amounts (docs/billing.md).
 
 Expected figures in the table tests are worked out by hand in the comments and written
 as literals, so a wrong formula in the module cannot make its own test pass.

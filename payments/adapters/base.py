@@ -1,4 +1,4 @@
-"""The one small interface every payment method speaks (DESIGN.md, "Payment adapter contract").
+"""The one small interface every payment method speaks (docs/collection.md).
 
 Kill Bill's plugin shape: start a collection, fetch its status, refund, and verify an
 inbound notification, each with a typed frozen request and result. Adapters hold no

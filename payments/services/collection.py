@@ -1,4 +1,4 @@
-"""Collecting a charge (DESIGN.md, "Collecting a charge").
+"""Collecting a charge (docs/collection.md).
 
 For one charge, in this order:
 

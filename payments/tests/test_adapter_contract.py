@@ -1,4 +1,4 @@
-"""The contract every payment adapter keeps (DESIGN.md, "Payment adapter contract").
+"""The contract every payment adapter keeps (docs/collection.md).
 
 One suite, parametrised over every adapter in ``settings.PAYMENT_ADAPTERS``. Each
 adapter has a harness here that knows how to drive its gateway (the sandbox's memory,

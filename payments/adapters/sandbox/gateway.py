@@ -20,7 +20,7 @@ from payments.adapters.base import AttemptStatus, refund_refusal
 
 __all__ = ["GATEWAY", "OUTCOMES", "SandboxGateway", "SandboxPayment", "SandboxRefund"]
 
-# Scripted outcomes (DESIGN.md: success, decline, timeout then success, duplicate
+# Scripted outcomes (success, decline, timeout then success, duplicate
 # notification, slow), chosen by the request's metadata or the adapter's option
 # ``sandbox_outcome``, or else by the last two digits of the amount in minor units.
 OUTCOMES = (
