@@ -5,6 +5,7 @@ With nothing set, the embedded default runs without any server: SQLite under
 and CELERY_BROKER_URL (Redis or RabbitMQ); see the README's configuration table.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -229,6 +230,11 @@ AUTO_DEBIT_LEAD_DAYS = env.int("AUTO_DEBIT_LEAD_DAYS", default=2)
 # Reconciliation (docs/reconciliation.md). A bank-transfer notice still unpaid this
 # many days after its due date is a "payment missing from the statement" discrepancy.
 RECONCILIATION_TRANSFER_WAIT_DAYS = env.int("RECONCILIATION_TRANSFER_WAIT_DAYS", default=14)
+# What is left of a partly paid charge may be written off from its discrepancy (with a
+# second person's approval) only up to this amount, in the charge's currency.
+RECONCILIATION_WRITE_OFF_TOLERANCE = Decimal(
+    env.str("RECONCILIATION_WRITE_OFF_TOLERANCE", default="10.00")
+)
 
 # Audit (docs/audit.md). The daily verification mails the chain's head to these
 # addresses (default: the active members of the "auditors" group); a request's IP is

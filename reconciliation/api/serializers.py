@@ -232,6 +232,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "resolution",
             "resolved_by",
             "resolved_at",
+            "write_off",
             "created_at",
         ]
         read_only_fields = fields
@@ -279,13 +280,15 @@ class ReconciliationRunReopenSerializer(serializers.Serializer):
 
 
 class DiscrepancyResolveSerializer(serializers.Serializer):
-    OUTCOMES = ("resolved", "waived", "not_ours", "assign")
+    OUTCOMES = ("resolved", "waived", "not_ours", "assign", "write_off", "approve_write_off")
 
     outcome = serializers.ChoiceField(
         choices=OUTCOMES,
         help_text=_(
             "resolved: dealt with (say how); waived: accepted as it is; not_ours: the line "
-            "is not a customer payment; assign: the unmatched line pays `charge`."
+            "is not a customer payment; assign: the unmatched line pays `charge`; "
+            "write_off: ask to write off the small rest a partial payment left; "
+            "approve_write_off: someone else approves that write-off."
         ),
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -10,7 +10,7 @@ from djmoney.models.fields import MoneyField
 
 from billing.models import Charge
 from feemgmt.core.models import TimeStampedModel
-from payments.models import PaymentAttempt, Refund
+from payments.models import PaymentAttempt, Refund, WriteOffRequest
 
 from ..choices import (
     DiscrepancyKind,
@@ -127,6 +127,14 @@ class Discrepancy(TimeStampedModel):
     )
     amount = MoneyField(_("amount"), null=True, blank=True, **MONEY)
     message = models.TextField(_("what is wrong"))
+    write_off = models.OneToOneField(
+        WriteOffRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="discrepancy",
+        verbose_name=_("write-off request"),
+    )
     resolution = models.TextField(_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

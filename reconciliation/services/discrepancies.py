@@ -293,3 +293,62 @@ def discrepancy_assign(
             note=note or _("Assigned to charge %(charge)s.") % {"charge": charge_id},
             action="assigned",
         )
+
+
+def discrepancy_write_off_request(*, discrepancy: Discrepancy, by, note: str) -> Discrepancy:
+    """Ask to write off what a partial payment left owing, when it is small (a bank
+    fee taken off the transfer, a rounding): at most
+    ``RECONCILIATION_WRITE_OFF_TOLERANCE`` in the charge's currency. Someone else
+    approves it (:func:`discrepancy_write_off_approve`)."""
+    from payments.services.staff import write_off_request
+
+    with transaction.atomic():
+        locked = _open_for_update(discrepancy)
+        if locked.kind != DiscrepancyKind.PARTIAL_PAYMENT or locked.charge_id is None:
+            raise BusinessError(
+                {"discrepancy": [_("Only what a partial payment left owing can be written off.")]}
+            )
+        if locked.write_off_id is not None:
+            raise BusinessError({"discrepancy": [_("A write-off was already asked for.")]})
+        request = write_off_request(charge=locked.charge_id, requested_by=by, reason=note)
+        limit = Money(settings.RECONCILIATION_WRITE_OFF_TOLERANCE, request.amount.currency)
+        if request.amount > limit:
+            raise BusinessError(
+                {
+                    "discrepancy": [
+                        _(
+                            "%(left)s is still owed, more than the %(limit)s that may be "
+                            "written off from a statement; collect it or write it off on "
+                            "the charge."
+                        )
+                        % {"left": money_label(request.amount), "limit": money_label(limit)}
+                    ]
+                }
+            )
+        locked.write_off = request
+        locked.save(update_fields=["write_off", "updated_at"])
+        audit_record(
+            action="discrepancy.write_off_requested",
+            obj=locked,
+            changes={"write_off": [None, request.pk]},
+        )
+        return locked
+
+
+def discrepancy_write_off_approve(*, discrepancy: Discrepancy, by, note: str = "") -> Discrepancy:
+    """A second person approves the write-off; the charge is written off and the
+    discrepancy resolved (the payments service refuses the requester)."""
+    from payments.services.staff import write_off_approve
+
+    with transaction.atomic():
+        locked = _open_for_update(discrepancy)
+        if locked.write_off_id is None:
+            raise BusinessError({"discrepancy": [_("No write-off was asked for.")]})
+        request = write_off_approve(request=locked.write_off_id, approved_by=by, note=note)
+        return _close(
+            locked,
+            status=DiscrepancyStatus.RESOLVED,
+            by=by,
+            note=note or request.reason,
+            action="written_off",
+        )

@@ -304,3 +304,40 @@ def test_booking_a_file_of_transfers_costs_the_same_queries_for_more_lines(accou
     for charge in [*few, *many]:
         charge.refresh_from_db()
         assert charge.status == ChargeStatus.PAID
+
+
+def test_a_small_rest_is_written_off_with_a_second_persons_approval(account, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    from reconciliation.services.discrepancies import (
+        discrepancy_write_off_approve,
+        discrepancy_write_off_request,
+    )
+
+    clerk = django_user_model.objects.create_user("clerk", is_staff=True)
+    manager = django_user_model.objects.create_user("manager", is_staff=True)
+    manager.user_permissions.add(Permission.objects.get(codename="approve_writeoffrequest"))
+    manager = django_user_model.objects.get(pk=manager.pk)
+    small, large = transfer_notice("3000.00"), transfer_notice("3000.00")
+    run_import(
+        account,
+        camt053(
+            Entry("2992.50", reference_of(small)),  # the payer's bank kept 7.50
+            Entry("2900.00", reference_of(large)),
+        ),
+    )
+    gaps = {d.charge_id: d for d in Discrepancy.objects.filter(kind="partial_payment")}
+
+    with pytest.raises(BusinessError):  # 100.00 is more than the tolerance
+        discrepancy_write_off_request(discrepancy=gaps[large.pk], by=clerk, note="手续费")
+    asked = discrepancy_write_off_request(discrepancy=gaps[small.pk], by=clerk, note="银行手续费")
+    with pytest.raises(BusinessError), at(DAY):  # not by the one who asked
+        discrepancy_write_off_approve(discrepancy=asked, by=clerk)
+    with at(DAY):
+        done = discrepancy_write_off_approve(discrepancy=asked, by=manager)
+
+    small.refresh_from_db()
+    assert done.status == "resolved" and done.resolved_by == manager
+    assert small.status == ChargeStatus.WRITTEN_OFF
+    assert outstanding(small) == money("0.00", "CNY")
+    assert not hasattr(large, "write_off_requests") or not large.write_off_requests.exists()
