@@ -189,3 +189,33 @@ def test_the_api_resolves_discrepancies(api):
     assert done.status_code == 200, done.json()
     assert done.json()["status"] == "resolved" and done.json()["resolution"] == "利息收入"
     assert api.post(url, {"outcome": "waived", "note": "x"}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/statement-lines/", "/api/v1/discrepancies/", "/api/v1/matches/",
+            "/api/v1/statements/", "/api/v1/bank-accounts/", "/api/v1/reconciliation-runs/"],
+)  # fmt: skip
+def test_lists_cost_the_same_queries_for_more_rows(api, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    receiving_account()
+
+    def load(count, start):
+        charges = [transfer_notice(f"{start + n}.00") for n in range(count)]
+        entries = [Entry(str(c.amount.amount), reference_of(c)) for c in charges]
+        entries += [Entry(f"{start + n}.37", "不明来款") for n in range(count)]
+        with at(DAY):
+            api.post(
+                "/api/v1/statements/",
+                {"file": upload(camt053(*entries), f"{start}.xml"), "account": "icbc-cny"},
+                format="multipart",
+            )
+
+    load(1, 100)
+    with CaptureQueriesContext(connection) as few:
+        assert api.get(url).status_code == 200
+    load(8, 200)
+    with CaptureQueriesContext(connection) as many:
+        assert api.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
