@@ -8,7 +8,7 @@ from contracts.models import Fee
 
 from .calendar import ChargeSpec
 from .models import Charge
-from .services.run import _FEE_COLUMNS, _due_for_fee
+from .services.run import FEE_COLUMNS, due_for_fee
 
 
 def charge_list() -> QuerySet[Charge]:
@@ -21,8 +21,8 @@ def fee_next_charge(fee_id: int) -> ChargeSpec | None:
     """The charge the billing run will create on the fee's next due date, as the run
     will compute it (the period a service end cuts is prorated), or None when nothing
     is left to bill. For telling a customer beforehand what will be charged."""
-    row = Fee.objects.filter(pk=fee_id).values_list(*_FEE_COLUMNS, named=True).first()
+    row = Fee.objects.filter(pk=fee_id).values_list(*FEE_COLUMNS, named=True).first()
     if row is None or row.next_due_date is None:
         return None
-    specs, _following = _due_for_fee(row, row.next_due_date)
+    specs, _following = due_for_fee(row, row.next_due_date)
     return next((spec for spec in specs if spec.due_date == row.next_due_date), None)

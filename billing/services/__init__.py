@@ -22,14 +22,11 @@ from .charges import (
     check_charge_transition,
 )
 from .run import (
-    _FEE_COLUMNS,
     BILLING_ACTOR,
     BULK_FIELDS,
+    FEE_COLUMNS,
     BillingRunResult,
     BillingTotals,
-    _due_for_fee,
-    _insert_charges,
-    _Row,
     billing_actor,
     billing_chunks,
     billing_due_fee_count,
@@ -37,6 +34,7 @@ from .run import (
     billing_run_chunk,
     billing_run_contract,
     check_billing_date,
+    due_for_fee,
 )
 from .termination import charges_cut_at_termination
 
@@ -44,12 +42,9 @@ __all__ = [
     "BILLING_ACTOR",
     "BULK_FIELDS",
     "CHARGE_TRANSITIONS",
-    "_FEE_COLUMNS",
+    "FEE_COLUMNS",
     "BillingRunResult",
     "BillingTotals",
-    "_Row",
-    "_due_for_fee",
-    "_insert_charges",
     "billing_actor",
     "billing_chunks",
     "billing_due_fee_count",
@@ -70,4 +65,5 @@ __all__ = [
     "check_billing_date",
     "check_charge_transition",
     "contracts_advance_status",
+    "due_for_fee",
 ]

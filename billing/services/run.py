@@ -59,7 +59,7 @@ BILLING_ACTOR = "system:billing_run"
 BULK_FIELDS = ("contract_id", "fee_id", "kind", "period_start", "due_date", "amount_currency")
 
 
-_FEE_COLUMNS = (
+FEE_COLUMNS = (
     "id",
     "contract_id",
     "contract__customer_id",
@@ -120,7 +120,7 @@ class _Row:
     treatment: str = ""
 
 
-def _due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
+def due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
     """The charges of one fee due on or before ``on`` that the bookmark says are
     still missing, and the fee's next bookmark."""
     fee_amount = Money(row.amount, row.amount_currency)
@@ -225,7 +225,7 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date, *, scope: dict) -> Bi
     for fee in fee_rows:
         totals.fees_seen += 1
         totals.contract_ids.add(fee.contract_id)
-        specs, following = _due_for_fee(fee, on)
+        specs, following = due_for_fee(fee, on)
         rows += [
             _Row(fee.id, fee.contract_id, fee.kind, spec, fee.contract__customer_id, fee.treatment)
             for spec in specs
@@ -293,7 +293,7 @@ def _lock_and_read_fees(fees: QuerySet[Fee], on: dt.date) -> list:
     return list(
         Fee.objects.filter(id__in=ids, next_due_date__lte=on)
         .order_by("id")
-        .values_list(*_FEE_COLUMNS, named=True)
+        .values_list(*FEE_COLUMNS, named=True)
     )
 
 

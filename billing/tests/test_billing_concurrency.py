@@ -14,7 +14,8 @@ from django.db.models import Count
 
 from billing import calendar
 from billing.models import Charge
-from billing.services import _insert_charges, _Row, billing_run, billing_run_chunk
+from billing.services import billing_run, billing_run_chunk
+from billing.services.run import _insert_charges, _Row
 from contracts.models import Fee
 from contracts.services import FeeInput, contract_terminate
 from contracts.tests.factories import CustomerFactory, make_contract

@@ -40,7 +40,13 @@ from payments.models import PaymentAttempt
 
 from . import notices
 from .attempts import attempt_succeed
-from .collection import COLLECTABLE, _after_commit, _settle, _treatment, outstanding
+from .collection import (
+    COLLECTABLE,
+    charge_treatment,
+    notify_after_commit,
+    outstanding,
+    settle_charge,
+)
 
 METHOD = "bank_transfer"
 
@@ -114,7 +120,7 @@ def bank_transfer_receive(
         if booked:
             return _repeat(charge, attempt, amount, booked, payment_ref)
         owed = outstanding(charge) if charge.status in COLLECTABLE else Money(0, currency)
-        treatment = _treatment(charge)
+        treatment = charge_treatment(charge)
         if treatment != SigningTreatment.FEE and owed.amount > 0 and amount != owed:
             raise BusinessError(
                 {
@@ -173,8 +179,8 @@ def bank_transfer_receive(
         else:
             effect = Receipt.OVERPAID if excess.amount > 0 else Receipt.SETTLED
             _attempt_succeeded(attempt, reference=reference, booked_on=booked_on)
-            _settle(charge, on=booked_on)
-            _after_commit(notices.receipt, attempt.pk)
+            settle_charge(charge, on=booked_on)
+            notify_after_commit(notices.receipt, attempt.pk)
         return TransferReceipt(
             effect=effect,
             attempt_id=attempt.pk,

@@ -114,7 +114,7 @@ def overdue_after(charge: Charge) -> dt.date:
     return charge.due_date + dt.timedelta(days=sum(retry_days()))
 
 
-def _treatment(charge: Charge) -> str:
+def charge_treatment(charge: Charge) -> str:
     return charge.fee.treatment or SigningTreatment.FEE
 
 
@@ -126,7 +126,7 @@ def outstanding(charge: Charge) -> Money:
     collected: the charge less what its attempts collected.
     """
     currency = charge.amount.currency.code
-    if _treatment(charge) == SigningTreatment.FEE:
+    if charge_treatment(charge) == SigningTreatment.FEE:
         if charge.amount.amount == 0:
             return charge.amount
         # A read: a customer without a receivable account yet owes nothing on it.
@@ -217,10 +217,10 @@ def _prepare(charge_id: int, *, on: dt.date, force: bool) -> _Plan:
             charge.attempts.order_by("-number").values_list("number", flat=True).first() or 0
         ) + 1
         rest = outstanding(charge)
-        if rest.amount > 0 and _treatment(charge) == SigningTreatment.FEE:
+        if rest.amount > 0 and charge_treatment(charge) == SigningTreatment.FEE:
             rest = _apply_prepaid(charge, rest, on=on)
         if rest.amount <= 0:
-            _settle(charge, on=on)
+            settle_charge(charge, on=on)
             return _Plan(None, Outcome.PAID)
 
         method = charge.contract.payment_method
@@ -389,10 +389,10 @@ def _succeeded(
     _book_payment(charge, attempt, owed=owed, on=on)
     attempt_succeed(attempt=attempt, result=result)
     if outstanding(charge).amount <= 0 and charge.status in COLLECTABLE:
-        _settle(charge, on=on)
+        settle_charge(charge, on=on)
     elif not was_open:
         logger.info("late success on %s booked", attempt.idempotency_key)
-    _after_commit(notices.receipt, attempt.pk)
+    notify_after_commit(notices.receipt, attempt.pk)
     return Outcome.PAID
 
 
@@ -401,7 +401,7 @@ def _book_payment(charge: Charge, attempt: PaymentAttempt, *, owed: Money, on: d
     ``owed``, the excess (a double payment, a charge cancelled meanwhile) to the
     customer's prepaid balance."""
     customer_id = charge.contract.customer_id
-    treatment = _treatment(charge)
+    treatment = charge_treatment(charge)
     reference = f"attempt:{attempt.idempotency_key}"
     amount = attempt.amount
     against = max(min(owed.amount, amount.amount), 0)
@@ -436,7 +436,7 @@ def _book_payment(charge: Charge, attempt: PaymentAttempt, *, owed: Money, on: d
         )
 
 
-def _settle(charge: Charge, *, on: dt.date) -> None:
+def settle_charge(charge: Charge, *, on: dt.date) -> None:
     """Nothing left to collect: no overdue alert either (recorded last)."""
     alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
     charge_settle(charge=charge)
@@ -448,7 +448,7 @@ def _declined(
     attempt_fail(attempt=attempt, result=result)
     outcome = schedule_retry(charge, on=on)
     retry_on = charge.next_attempt_on
-    _after_commit(notices.failure, attempt.pk, retry_on=retry_on)
+    notify_after_commit(notices.failure, attempt.pk, retry_on=retry_on)
     return outcome
 
 
@@ -489,11 +489,11 @@ def _pending(
         charge.save(update_fields=["next_attempt_on", "updated_at"])
     attempt_mark_pending(attempt=attempt, result=result)
     if first_answer and attempt.action_value:
-        _after_commit(notices.payment_request, attempt.pk)
+        notify_after_commit(notices.payment_request, attempt.pk)
     return outcome
 
 
-def _after_commit(notice, *args, **kwargs) -> None:
+def notify_after_commit(notice, *args, **kwargs) -> None:
     """Send a customer notice once the outcome is committed. A notice that cannot be
     sent (mail server down) is logged; it never undoes or fails the collection."""
 

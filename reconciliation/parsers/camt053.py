@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from payments.adapters.auto_debit.iso20022 import ISO_NS, Iso20022Error, _parse_xml
+from payments.adapters.auto_debit.iso20022 import ISO_NS, Iso20022Error, parse_xml
 from reconciliation.parsers.base import (
     LineKind,
     ParsedFile,
@@ -133,7 +133,7 @@ def _path(element) -> str:
 
 def _root(data: bytes):
     try:
-        root = _parse_xml(data)
+        root = parse_xml(data)
     except Iso20022Error as exc:
         where = f"line {exc.line}" if exc.line is not None else ""
         raise StatementParseError(exc.reason, where=where) from exc

@@ -521,7 +521,7 @@ def build_pain008(
 
     # sepaxml stamps a random message id, the local time and random block ids: put
     # ours in, so the same batch always gives the same file.
-    root = _parse_xml(raw)
+    root = parse_xml(raw)
     ns = {"p": root.nsmap[None]}
     header = root.find("p:CstmrDrctDbtInitn/p:GrpHdr", ns)
     header.find("p:MsgId", ns).text = message_id
@@ -564,7 +564,10 @@ def _line_of(data: bytes, markers: tuple[bytes, ...]) -> int:
     return data[:position].count(b"\n") + 1
 
 
-def _parse_xml(data: bytes | str) -> etree._Element:
+def parse_xml(data: bytes | str) -> etree._Element:
+    """An ISO 20022 file parsed safely: no DTD, no entities, no network; refused with
+    the line when it declares a DOCTYPE or is not well-formed. Statement readers of
+    other apps use it too."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not isinstance(data, bytes | bytearray) or not data.strip():
@@ -587,7 +590,7 @@ class _Doc:
     """A parsed ISO 20022 document: namespace-aware lookups with line numbers."""
 
     def __init__(self, data: bytes | str, family: str, versions: Iterable[str] | None = None):
-        root = _parse_xml(data)
+        root = parse_xml(data)
         tag = etree.QName(root)
         match = re.fullmatch(
             re.escape(ISO_NS) + r"([a-z]{4}\.\d{3})\.(\d{3})\.(\d{2})", tag.namespace or ""
