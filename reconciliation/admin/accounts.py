@@ -1,5 +1,6 @@
-"""Receiving accounts: added through ``bank_account_create``, changed through a
-form that accepts only a column mapping the reader understands, and a "Preview
+"""Receiving accounts: added through ``bank_account_create`` and changed through
+``bank_account_update`` (which accept only a column mapping the reader
+understands and write the audit event), and a "Preview
 with this mapping" page to try a mapping on a sample export before saving it."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from feemgmt.core.exceptions import BusinessError
 
 from ..forms import BankAccountForm, MappingPreviewForm
 from ..models import BankAccount
-from ..services import bank_account_create
+from ..services import bank_account_create, bank_account_update
 from .common import code_block
 
 MAPPING_PREVIEW_TEMPLATE = "reconciliation/mapping_preview.html"
@@ -79,12 +80,12 @@ class BankAccountAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
     def save_model(self, request, obj, form, change):
         """A new account goes through the service; a change is the validated form
         (its column mapping already checked and normalised by the service's check)."""
-        if change:
-            super().save_model(request, obj, form, change)
-            return
         values = {name: form.cleaned_data[name] for name in form._meta.fields}
         try:
-            saved = bank_account_create(**values)
+            if change:
+                saved = bank_account_update(account=obj, **values)
+            else:
+                saved = bank_account_create(**values)
         except BusinessError as exc:
             raise ServiceRefused(exc) from exc
         self._copy_saved(obj, saved)
@@ -142,8 +143,7 @@ class BankAccountAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
         checked = form.checked_mapping()
         if checked is None:
             return False
-        account.column_mapping = checked
-        account.save(update_fields=["column_mapping", "updated_at"])
+        bank_account_update(account=account, column_mapping=checked)
         form.forget()
         self.log_change(request, account, [{"changed": {"fields": ["column_mapping"]}}])
         self.message_user(

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record, snapshot
+from audit.services import audit_record, changes_between, snapshot
 from feemgmt.core.exceptions import BusinessError
 
 from ..models import BankAccount
@@ -59,4 +59,43 @@ def bank_account_create(**fields) -> BankAccount:
         obj=account,
         changes={"after": snapshot(account, AUDITED_FIELDS)},
     )
+    return account
+
+
+@transaction.atomic
+def bank_account_update(*, account: BankAccount, **fields) -> BankAccount:
+    """Change a receiving account's details (its code and currency stay: its
+    statements and cash account are filed under them)."""
+    account = BankAccount.objects.select_for_update().get(pk=account.pk)
+    for frozen in ("code", "currency"):
+        if frozen in fields and fields[frozen] != getattr(account, frozen):
+            raise BusinessError(
+                {frozen: [_("The code and currency of an account in use cannot change.")]}
+            )
+    if "column_mapping" in fields:
+        fields["column_mapping"] = column_mapping_check(fields["column_mapping"])
+    before = snapshot(account, AUDITED_FIELDS)
+    for name, value in fields.items():
+        setattr(account, name, value)
+    try:
+        account.full_clean()
+    except ValidationError as error:
+        raise BusinessError(error.message_dict) from error
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError as error:
+        raise BusinessError(
+            {
+                "receives_transfers": [
+                    _(
+                        "Another active account is already shown on payment notices in this "
+                        "currency."
+                    )
+                ]
+            }
+        ) from error
+    changes = changes_between(before, snapshot(account, AUDITED_FIELDS))
+    if changes:
+        audit_record(action="bank_account.updated", obj=account, changes=changes)
     return account

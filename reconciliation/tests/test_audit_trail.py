@@ -74,3 +74,22 @@ def test_a_statement_line_altered_afterwards_is_caught():
     event = AuditEvent.objects.get(action="statement.imported")
     assert result.first_broken == event.sequence
     assert str(line.pk) in " ".join(str(problem) for problem in result.problems)
+
+
+def test_an_account_changes_through_its_service_with_an_event():
+    from feemgmt.core.exceptions import BusinessError
+    from reconciliation.services import bank_account_update
+
+    account = receiving_account()
+
+    bank_account_update(account=account, name="工商银行一般户", holder=account.holder)
+
+    event = AuditEvent.objects.filter(action="bank_account.updated").get()
+    assert event.changes == {"name": ["工商银行基本户", "工商银行一般户"]}
+    with pytest.raises(BusinessError) as frozen:
+        bank_account_update(account=account, code="other")
+    assert "code" in frozen.value.detail
+    with pytest.raises(BusinessError) as mapping:
+        bank_account_update(account=account, column_mapping={"name": "x"})
+    assert "column_mapping" in mapping.value.detail
+    assert AuditEvent.objects.filter(action="bank_account.updated").count() == 1
