@@ -37,7 +37,7 @@ from billing.models import Charge
 from billing.services import charges_settle
 from contracts.choices import SigningTreatment
 from feemgmt.core.exceptions import BusinessError
-from feemgmt.core.money import Money, money_label
+from feemgmt.core.money import Money, money_from_db, money_label
 from ledger.bulk import Posting, post_many
 from ledger.choices import AccountPurpose, EntryKind
 from ledger.models import JournalLine
@@ -143,7 +143,8 @@ def _owed(charges: dict[int, _Charge]) -> None:
             .annotate(total=Sum("amount"))
         )
         for subject, total in rows:
-            subjects[subject].owed = Decimal(total).quantize(Decimal("0.01"))
+            charge = subjects[subject]
+            charge.owed = money_from_db(total, charge.amount.currency.code).amount
     collected = dict(
         PaymentAttempt.objects.filter(
             charge_id__in=[c.pk for c in other], status=AttemptStatus.SUCCEEDED
@@ -152,7 +153,8 @@ def _owed(charges: dict[int, _Charge]) -> None:
         .annotate(total=Sum("amount"))
     )
     for charge in other:
-        charge.owed = charge.amount.amount - Decimal(collected.get(charge.pk) or 0)
+        taken = money_from_db(collected.get(charge.pk), charge.amount.currency.code)
+        charge.owed = (charge.amount - taken).amount
 
 
 def bank_transfers_receive(

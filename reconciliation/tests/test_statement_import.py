@@ -341,3 +341,34 @@ def test_a_small_rest_is_written_off_with_a_second_persons_approval(account, dja
     assert small.status == ChargeStatus.WRITTEN_OFF
     assert outstanding(small) == money("0.00", "CNY")
     assert not hasattr(large, "write_off_requests") or not large.write_off_requests.exists()
+
+
+def test_a_deposit_paid_in_full_by_a_statement_is_booked_and_a_part_is_held(account):
+    from billing.models import Charge
+    from contracts.services import FeeInput
+    from contracts.tests.factories import make_contract
+    from payments.services.collection import charge_collect
+
+    def deposit_notice(amount):
+        with at(DAY):
+            contract = make_contract(
+                service_start=DAY,
+                signed_on=DAY,
+                payment_method="bank_transfer",
+                fees=[FeeInput(kind="signing", amount=amount, treatment="deposit")],
+            )
+            charge = Charge.objects.get(contract=contract)
+            charge_collect(charge.pk, on=DAY)
+        return charge
+
+    whole, part = deposit_notice("5000.10"), deposit_notice("800.20")
+    summary = run_import(
+        account,
+        camt053(Entry("5000.10", reference_of(whole)), Entry("400.00", reference_of(part))),
+    )
+
+    assert (summary.settled, summary.unmatched) == (1, 0)
+    whole.refresh_from_db()
+    part.refresh_from_db()
+    assert whole.status == ChargeStatus.PAID and part.status == ChargeStatus.PENDING
+    assert kinds() == [DiscrepancyKind.AMOUNT_MISMATCH]
