@@ -9,6 +9,7 @@ class AlertKind(models.TextChoices):
     DEBIT_RETURNED = "debit_returned", _("Direct debit returned")
     MANDATE_EXPIRING = "mandate_expiring", _("Mandate expiring")
     AUDIT_CHAIN_BROKEN = "audit_chain_broken", _("Audit chain broken")
+    DEPOSIT_HELD = "deposit_held", _("Deposit to release")
 
 
 class Severity(models.TextChoices):

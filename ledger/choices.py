@@ -54,6 +54,7 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     WRITE_OFF = "write_off", _("Write-off")
     DEPOSIT_REFUND = "deposit_refund", _("Deposit refund")
+    DEPOSIT_APPLIED = "deposit_applied", _("Deposit applied")
     REVERSAL = "reversal", _("Reversal")
     CASH_RECEIPT = "cash_receipt", _("Received at the bank")
     CASH_PAYMENT = "cash_payment", _("Paid out by the bank")

@@ -66,10 +66,27 @@ REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+class RefundSource(models.TextChoices):
+    """Where a refund's money comes from: what its payment collected for the charge,
+    or the customer's prepaid balance (the excess of an overpayment, a second
+    payment of a charge already paid)."""
+
+    PAYMENT = "payment", _("The payment")
+    PREPAID = "prepaid", _("The prepaid balance")
+
+
 class ApprovalStatus(models.TextChoices):
     REQUESTED = "requested", _("Awaiting approval")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+
+
+# Write-off requests and deposit releases: asked by one user, decided once by another.
+APPROVAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    ApprovalStatus.REQUESTED: frozenset({ApprovalStatus.APPROVED, ApprovalStatus.REJECTED}),
+    ApprovalStatus.APPROVED: frozenset(),
+    ApprovalStatus.REJECTED: frozenset(),
+}
 
 
 class MandateStatus(models.TextChoices):

@@ -1,5 +1,6 @@
-"""Payments' reactions to billing: new charges go to collection after commit, and a
-charge a termination cuts is taken off collection first."""
+"""Payments' reactions to billing and contracts: new charges go to collection after
+commit, a charge a termination cuts is taken off collection first, and a terminated
+contract holding a deposit raises the alert to release it."""
 
 from functools import partial
 
@@ -8,6 +9,7 @@ from django.db import transaction
 from django.dispatch import receiver
 
 from billing.events import charge_cutting, charges_billed
+from contracts.events import contract_terminated
 
 
 @receiver(charges_billed, dispatch_uid="payments.collect_billed_charges")
@@ -23,3 +25,10 @@ def release_cut_charge(sender, charge, cancel, on, **kwargs):
     from payments.services.termination import charge_cut_release
 
     charge_cut_release(charge=charge, cancel=cancel, on=on)
+
+
+@receiver(contract_terminated, dispatch_uid="payments.deposit_held_at_termination")
+def deposit_held_at_termination(sender, contract, **kwargs):
+    from payments.services.deposits import deposit_check_at_termination
+
+    deposit_check_at_termination(contract)

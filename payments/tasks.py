@@ -97,3 +97,11 @@ def send_receipts_task(attempt_ids: list[int]) -> int:
         except Exception:
             logger.exception("receipt for attempt %s not sent", attempt_id)
     return sent
+
+
+@shared_task(name="payments.deposits_to_release")
+def deposits_to_release_task() -> int:
+    """Daily: an alert for each ended contract whose deposit is still held."""
+    from payments.services.deposits import deposits_find_unreleased
+
+    return deposits_find_unreleased()

@@ -9,9 +9,11 @@ post_payment prep.  CLEARING (method)       PREPAID                  payment / <
 post_payment dep.   CLEARING (method)       DEPOSIT_HELD             payment / <given>
 post_prepayment     CLEARING (method)       PREPAID                  prepayment / <given>
 apply_prepaid       PREPAID                 RECEIVABLE               prepaid_applied / charge:<id>
+apply_deposit       DEPOSIT_HELD            RECEIVABLE               deposit_applied / charge:<id>
 post_refund fee     FEE_INCOME              CLEARING (method)        refund / <given>
 post_refund prep.   PREPAID                 CLEARING (method)        refund / <given>
 post_refund dep.    DEPOSIT_HELD            CLEARING (method)        deposit_refund / <given>
+post_prepaid_refund PREPAID                 CLEARING (method)        refund / <given>
 post_write_off      WRITE_OFF               RECEIVABLE               write_off / charge:<id>
 post_reversal       the original's lines, negated                    reversal / <given>
 ==================  ======================  =======================  =====================
@@ -59,13 +61,14 @@ from .charges import (
     post_charge_change,
     post_charges,
 )
-from .payments import apply_prepaid, post_payment, post_prepayment, post_write_off
-from .refunds import post_refund, post_reversal
+from .payments import apply_deposit, apply_prepaid, post_payment, post_prepayment, post_write_off
+from .refunds import post_prepaid_refund, post_refund, post_reversal
 from .rules import charge_subject
 
 __all__ = [
     "BilledCharge",
     "accounts_for_customers",
+    "apply_deposit",
     "apply_prepaid",
     "charge_subject",
     "post_charge",
@@ -73,6 +76,7 @@ __all__ = [
     "post_charge_change",
     "post_charges",
     "post_payment",
+    "post_prepaid_refund",
     "post_prepayment",
     "post_refund",
     "post_reversal",

@@ -18,6 +18,7 @@ from ..selectors import subject_balance
 from ..services import accounts_lock, journal_post
 from .rules import (
     TREATMENT_ACCOUNT,
+    D,
     P,
     R,
     already_posted,
@@ -103,31 +104,52 @@ def apply_prepaid(
     The prepaid and receivable rows are locked before their balances are read,
     so concurrent applications queue and none can overdraw the balance.
     """
+    return _settle_from(
+        P,
+        kind=EntryKind.PREPAID_APPLIED,
+        customer_id=customer_id,
+        amount=amount,
+        charge_id=charge_id,
+        on=on,
+        reference=reference,
+        too_much=_("%(amount)s is more than the prepaid balance of %(available)s."),
+    )
+
+
+def _settle_from(
+    purpose: str,
+    *,
+    kind: str,
+    customer_id: int,
+    amount: Money,
+    charge_id: int,
+    on: dt.date,
+    reference: str | None,
+    too_much: str,
+) -> JournalEntry:
+    """Move what a customer holds with us (prepaid balance, deposit) onto what they
+    owe on a charge, never more than either (both read under the accounts' locks)."""
     require_positive(amount)
     currency = amount.currency.code
     subject = charge_subject(charge_id)
     reference = reference or subject
     receivable = customer_account(customer_id, currency, R)
-    prepaid = customer_account(customer_id, currency, P)
-    accounts_lock([receivable, prepaid])
-    if not already_posted(EntryKind.PREPAID_APPLIED, reference):
-        not_above(
-            amount,
-            natural_balance(prepaid),
-            _("%(amount)s is more than the prepaid balance of %(available)s."),
-        )
+    held = customer_account(customer_id, currency, purpose)
+    accounts_lock([receivable, held])
+    if not already_posted(kind, reference):
+        not_above(amount, natural_balance(held), too_much)
         not_above(
             amount,
             subject_balance(account=receivable, subject=subject),
             _("%(amount)s is more than the %(available)s outstanding on this charge."),
         )
     return journal_post(
-        kind=EntryKind.PREPAID_APPLIED,
+        kind=kind,
         reference=reference,
         subject=subject,
         currency=currency,
         on=on,
-        lines=[(prepaid, amount), (receivable, -amount)],
+        lines=[(held, amount), (receivable, -amount)],
     )
 
 
@@ -161,4 +183,22 @@ def post_write_off(
         currency=currency,
         on=on,
         lines=[(expense, amount), (receivable, -amount)],
+    )
+
+
+@transaction.atomic
+def apply_deposit(
+    *, customer_id: int, amount: Money, charge_id: int, on: dt.date, reference: str
+) -> JournalEntry:
+    """Pay (part of) a charge the customer still owes from the deposit they left,
+    when their contract ends."""
+    return _settle_from(
+        D,
+        kind=EntryKind.DEPOSIT_APPLIED,
+        customer_id=customer_id,
+        amount=amount,
+        charge_id=charge_id,
+        on=on,
+        reference=reference,
+        too_much=_("%(amount)s is more than the deposit of %(available)s held."),
     )

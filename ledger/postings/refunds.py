@@ -87,6 +87,33 @@ def post_refund(
 
 
 @transaction.atomic
+def post_prepaid_refund(
+    *, customer_id: int, amount: Money, method: str, reference: str, on: dt.date
+) -> JournalEntry:
+    """Pay back part of the customer's prepaid balance (an overpayment's excess, a
+    charge paid twice) through the method the money came by: never more than the
+    balance holds."""
+    require_positive(amount)
+    currency = amount.currency.code
+    prepaid = customer_account(customer_id, currency, P)
+    clearing = clearing_account(method, currency)
+    accounts_lock([prepaid])
+    if not already_posted(EntryKind.REFUND, reference):
+        not_above(
+            amount,
+            natural_balance(prepaid),
+            _("%(amount)s is more than the prepaid balance of %(available)s."),
+        )
+    return journal_post(
+        kind=EntryKind.REFUND,
+        reference=reference,
+        currency=currency,
+        on=on,
+        lines=[(prepaid, amount), (clearing, -amount)],
+    )
+
+
+@transaction.atomic
 def post_reversal(*, entry: JournalEntry, on: dt.date, reference: str) -> JournalEntry:
     """Cancel a posting, unless undoing it would break the rules above (a customer
     balance, what is receivable on a charge, or its cash, going below zero)."""

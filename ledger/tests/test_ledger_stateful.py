@@ -251,6 +251,53 @@ class LedgerMachine(RuleBasedStateMachine):
             subject=f"charge:{charge_id}",
         )
 
+    @rule(i=pick, n=cents, whole=st.booleans())
+    def apply_deposit(self, i, n, whole):
+        if not self.charges:
+            return
+        charge_id, customer, currency, _treatment = self.a_charge(
+            i, lambda c: self.owing(c) and self.natural("D", c[1], c[2]) > 0
+        )
+        outstanding = self.outstanding(charge_id, customer, currency)
+        held = self.natural("D", customer, currency)
+        amount = self.money_for(currency, n, whole, min(outstanding, held))
+        a = amount.amount
+        reference = f"deposit:{self.next_id}"
+        self.next_id += 1
+        self.attempt(
+            lambda amt: postings.apply_deposit(
+                customer_id=customer, amount=amt, charge_id=charge_id, on=DAY, reference=reference
+            ),
+            amount,
+            {("D", customer, currency): a, ("R", customer, currency, charge_id): -a},
+            a <= outstanding and a <= held,
+            subject=f"charge:{charge_id}",
+        )
+
+    @rule(
+        c=st.sampled_from([0, 1]),
+        currency=st.sampled_from(CURRENCIES),
+        method=st.sampled_from(METHODS),
+        n=cents,
+        whole=st.booleans(),
+    )
+    def refund_prepaid(self, c, currency, method, n, whole):
+        """Part of a prepaid balance paid back (an overpayment's excess)."""
+        customer = self.customers[c]
+        prepaid = self.natural("P", customer, currency)
+        amount = self.money_for(currency, n, whole, prepaid)
+        a = amount.amount
+        reference = f"prepaid-refund:{self.next_id}"
+        self.next_id += 1
+        self.attempt(
+            lambda amt: postings.post_prepaid_refund(
+                customer_id=customer, amount=amt, method=method, reference=reference, on=DAY
+            ),
+            amount,
+            {("P", customer, currency): a, ("C", method, currency, None): -a},
+            a <= prepaid,
+        )
+
     @rule(i=pick, method=st.sampled_from(METHODS), n=cents, whole=st.booleans())
     def refund(self, i, method, n, whole):
         if not self.charges:
@@ -415,9 +462,10 @@ def test_every_posting_sequence_keeps_the_ledger_balanced():
     )
     assert stats["examples"] >= EXAMPLES
     # the sequences reach every kind of posting about customers, and refusals too
-    # (deposit refunds are rare: they need a deposit charge, its payment and a refund
-    # in one example); the company's cash and gateway fees have their own property
-    # test (test_cash.py): they have no caps for this machine to probe
+    # (deposit refunds and applications are rare: they need a deposit charge, its
+    # payment and a refund or a fee owed in one example); the company's cash and
+    # gateway fees have their own property test (test_cash.py): they have no caps
+    # for this machine to probe
     company = (EntryKind.CASH_RECEIPT, EntryKind.CASH_PAYMENT, EntryKind.GATEWAY_FEE)
     for kind in (*EntryKind.values, "refused", "replays"):
         if kind not in (EntryKind.REFUND, EntryKind.DEPOSIT_REFUND, *company):

@@ -13,11 +13,13 @@ The guarantees live in the database, not in look-ups before writing:
 """
 
 from .attempts import InboundNotification, PaymentAttempt, SentNotice
+from .deposits import DepositRelease
 from .keys import attempt_key, refund_key
 from .mandates import DirectDebitBatch, Mandate
 from .refunds import Refund, WriteOffRequest
 
 __all__ = [
+    "DepositRelease",
     "DirectDebitBatch",
     "InboundNotification",
     "Mandate",

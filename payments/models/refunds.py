@@ -13,8 +13,10 @@ from feemgmt.core.models import TimeStampedModel
 
 from ..choices import (
     ApprovalStatus,
+    RefundSource,
     RefundStatus,
 )
+from .approvals import Approval
 from .attempts import PaymentAttempt
 from .keys import MONEY
 
@@ -32,6 +34,12 @@ class Refund(TimeStampedModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=32, unique=True)
     amount = MoneyField(_("amount"), **MONEY)
     reason = models.CharField(_("reason"), max_length=200)
+    source = models.CharField(
+        _("refunded from"),
+        max_length=16,
+        choices=RefundSource.choices,
+        default=RefundSource.PAYMENT,
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
@@ -62,7 +70,7 @@ class Refund(TimeStampedModel):
         return self.idempotency_key
 
 
-class WriteOffRequest(models.Model):
+class WriteOffRequest(Approval):
     """Giving up on what is left of a charge: asked by one user, decided by another."""
 
     charge = models.ForeignKey(
@@ -72,30 +80,6 @@ class WriteOffRequest(models.Model):
         verbose_name=_("charge"),
     )
     amount = MoneyField(_("amount"), **MONEY)
-    reason = models.CharField(_("reason"), max_length=200)
-    status = models.CharField(
-        _("status"),
-        max_length=16,
-        choices=ApprovalStatus.choices,
-        default=ApprovalStatus.REQUESTED,
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("requested by"),
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("decided by"),
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("write-off request")

@@ -29,11 +29,13 @@ from audit.services import audit_record, changes_between, snapshot
 from billing.models import Charge
 from feemgmt.core.exceptions import BusinessError, InvalidTransition
 from feemgmt.core.money import Money, money_from_db, money_str, quantize
-from ledger.postings import post_refund
+from ledger.choices import AccountPurpose
+from ledger.postings import post_prepaid_refund, post_refund
+from ledger.selectors import balances_for_customer
 from payments.adapters import AdapterError, RefundRequest, RefundResult, get_adapter
 from payments.adapters.base import AttemptStatus as Gateway
 from payments.adapters.base import thaw
-from payments.choices import REFUND_TRANSITIONS, AttemptStatus, RefundStatus
+from payments.choices import REFUND_TRANSITIONS, AttemptStatus, RefundSource, RefundStatus
 from payments.models import PaymentAttempt, Refund, refund_key
 
 logger = logging.getLogger(__name__)
@@ -75,37 +77,105 @@ def _refund_transition(refund: Refund, *, target: str, before: dict) -> Refund:
 
 
 def refundable(attempt: PaymentAttempt) -> Money:
-    """What can still be refunded from an attempt."""
-    taken = attempt.refunds.filter(status__in=_COMMITTED).aggregate(total=Sum("amount"))["total"]
+    """What can still be refunded from what an attempt collected (refunds out of
+    the prepaid balance do not count: that money came on top)."""
+    taken = attempt.refunds.filter(status__in=_COMMITTED, source=RefundSource.PAYMENT).aggregate(
+        total=Sum("amount")
+    )["total"]
     return attempt.amount - money_from_db(taken, attempt.amount.currency.code)
+
+
+def prepaid_refundable(*, customer_id: int, currency: str) -> Money:
+    """The customer's prepaid balance less refunds out of it still on their way."""
+    balance = balances_for_customer(customer_id=customer_id, currency=currency)[
+        AccountPurpose.PREPAID
+    ]
+    on_the_way = Refund.objects.filter(
+        source=RefundSource.PREPAID,
+        status__in=(RefundStatus.PENDING, RefundStatus.MANUAL),
+        attempt__charge__contract__customer_id=customer_id,
+        amount_currency=currency,
+    ).aggregate(total=Sum("amount"))["total"]
+    return balance - money_from_db(on_the_way, currency)
+
+
+def _check_amount(amount: Money, currency: str) -> None:
+    if amount.currency.code != currency or amount.amount <= 0 or quantize(amount) != amount:
+        raise BusinessError(
+            {
+                "amount": [
+                    _("Refund a positive amount in %(currency)s, in whole minor units (cents).")
+                    % {"currency": currency}
+                ]
+            }
+        )
+
+
+def _create(
+    attempt: PaymentAttempt, *, amount: Money, reason: str, requested_by, source: str
+) -> Refund:
+    """The refund row and its event; the caller holds the charge and attempt locks."""
+    number = attempt.refunds.count() + 1
+    refund = Refund.objects.create(
+        attempt=attempt,
+        number=number,
+        idempotency_key=refund_key(attempt.pk, number),
+        amount=amount,
+        source=source,
+        reason=reason.strip(),
+        requested_by=requested_by,
+    )
+    audit_record(
+        action="refund.requested",
+        obj=refund,
+        changes={
+            "after": {
+                "attempt": attempt.pk,
+                "idempotency_key": refund.idempotency_key,
+                "amount": amount,
+                "source": source,
+                "reason": refund.reason,
+                "requested_by": requested_by.pk,
+                "status": refund.status,
+            }
+        },
+    )
+    return refund
+
+
+def _locked_attempt(attempt_id: int) -> PaymentAttempt:
+    charge_id = PaymentAttempt.objects.values_list("charge_id", flat=True).get(pk=attempt_id)
+    Charge.objects.select_for_update(of=("self",)).get(pk=charge_id)
+    return (
+        PaymentAttempt.objects.select_for_update(of=("self",))
+        .select_related("charge__contract")
+        .get(pk=attempt_id)
+    )
 
 
 def payment_refund(
     *, attempt: PaymentAttempt | int, amount: Money, reason: str, requested_by: AbstractBaseUser
 ) -> Refund:
     """Refund ``amount`` of a successful attempt and return the refund's row."""
+    refund = payment_refund_request(
+        attempt=attempt, amount=amount, reason=reason, requested_by=requested_by
+    )
+    return refund_send(refund=refund)
+
+
+def payment_refund_request(
+    *, attempt: PaymentAttempt | int, amount: Money, reason: str, requested_by: AbstractBaseUser
+) -> Refund:
+    """The refund's row, committed with the caller's transaction and not sent yet
+    (:func:`refund_send` asks the gateway)."""
     attempt_id = attempt.pk if isinstance(attempt, PaymentAttempt) else attempt
     with transaction.atomic():
-        charge_id = PaymentAttempt.objects.values_list("charge_id", flat=True).get(pk=attempt_id)
-        Charge.objects.select_for_update(of=("self",)).get(pk=charge_id)
-        attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt_id)
+        attempt = _locked_attempt(attempt_id)
         if attempt.status != AttemptStatus.SUCCEEDED:
             raise InvalidTransition(_("Only a successful payment can be refunded."))
         if not reason.strip():
             raise BusinessError({"reason": [_("Say why the money is refunded.")]})
-        if (
-            amount.currency != attempt.amount.currency
-            or amount.amount <= 0
-            or quantize(amount) != amount
-        ):
-            raise BusinessError(
-                {
-                    "amount": [
-                        _("Refund a positive amount in %(currency)s, in whole minor units (cents).")
-                        % {"currency": attempt.amount.currency.code}
-                    ]
-                }
-            )
+        _check_amount(amount, attempt.amount.currency.code)
         available = refundable(attempt)
         if amount > available:
             raise BusinessError(
@@ -117,30 +187,55 @@ def payment_refund(
                 },
                 code="insufficient",
             )
-        number = attempt.refunds.count() + 1
-        refund = Refund.objects.create(
-            attempt=attempt,
-            number=number,
-            idempotency_key=refund_key(attempt.pk, number),
+        refund = _create(
+            attempt,
             amount=amount,
-            reason=reason.strip(),
+            reason=reason,
             requested_by=requested_by,
+            source=RefundSource.PAYMENT,
         )
-        audit_record(
-            action="refund.requested",
-            obj=refund,
-            changes={
-                "after": {
-                    "attempt": attempt.pk,
-                    "idempotency_key": refund.idempotency_key,
-                    "amount": amount,
-                    "reason": refund.reason,
-                    "requested_by": requested_by.pk,
-                    "status": refund.status,
-                }
-            },
+    return refund
+
+
+def prepaid_refund_request(
+    *, attempt: PaymentAttempt | int, amount: Money, reason: str, requested_by: AbstractBaseUser
+) -> Refund:
+    """Ask to pay back ``amount`` of the customer's prepaid balance through the
+    attempt the money came by (its gateway or bank), without sending it yet: the
+    caller sends it with :func:`refund_send` once its own transaction committed.
+
+    The attempt need not have succeeded: a transfer quoting a notice withdrawn or
+    paid already is credited to the balance all the same."""
+    attempt_id = attempt.pk if isinstance(attempt, PaymentAttempt) else attempt
+    with transaction.atomic():
+        attempt = _locked_attempt(attempt_id)
+        if not reason.strip():
+            raise BusinessError({"reason": [_("Say why the money is refunded.")]})
+        currency = attempt.amount.currency.code
+        _check_amount(amount, currency)
+        available = prepaid_refundable(
+            customer_id=attempt.charge.contract.customer_id, currency=currency
         )
-    return refund_send(refund=refund)
+        if amount > available:
+            raise BusinessError(
+                {
+                    "amount": [
+                        _(
+                            "The customer's prepaid balance holds %(available)s (refunds on "
+                            "their way deducted): it may have paid later charges."
+                        )
+                        % {"available": money_str(available)}
+                    ]
+                },
+                code="insufficient",
+            )
+        return _create(
+            attempt,
+            amount=amount,
+            reason=reason,
+            requested_by=requested_by,
+            source=RefundSource.PREPAID,
+        )
 
 
 def refund_send(*, refund: Refund | int) -> Refund:
@@ -198,6 +293,15 @@ def _record(refund_id: int, result: RefundResult) -> Refund:
 
 def _book(refund: Refund) -> None:
     attempt = refund.attempt
+    if refund.source == RefundSource.PREPAID:
+        post_prepaid_refund(
+            customer_id=attempt.charge.contract.customer_id,
+            amount=refund.amount,
+            method=attempt.method,
+            reference=f"refund:{refund.idempotency_key}",
+            on=timezone.localdate(),
+        )
+        return
     post_refund(
         customer_id=attempt.charge.contract.customer_id,
         amount=refund.amount,

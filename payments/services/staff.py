@@ -35,7 +35,7 @@ from ledger.postings import (
     post_reversal,
     post_write_off,
 )
-from payments.choices import ApprovalStatus, AttemptStatus
+from payments.choices import APPROVAL_TRANSITIONS, ApprovalStatus, AttemptStatus
 from payments.models import WriteOffRequest
 
 from .attempts import attempt_cancel
@@ -71,7 +71,7 @@ def _no_unknown_attempt(charge: Charge) -> None:
         )
 
 
-def _withdraw_pending_attempts(charge: Charge) -> int:
+def withdraw_pending_attempts(charge: Charge) -> int:
     """A QR code, payment notice or queued debit still out stops being expected (a
     debit not yet in a file never goes into one); if the customer pays it anyway, the
     money is booked to their prepaid balance. Returns how many were withdrawn.
@@ -118,7 +118,7 @@ def charge_release(*, charge: Charge, on: dt.date) -> bool:
     _no_unknown_attempt(charge)
     _no_money_collected(charge)
     given_back = _give_back_prepaid(charge, on=on)
-    withdrawn = _withdraw_pending_attempts(charge)
+    withdrawn = withdraw_pending_attempts(charge)
     return bool(given_back or withdrawn)
 
 
@@ -214,12 +214,12 @@ def _record_decision(
     return request
 
 
-def _decide(request: WriteOffRequest | int, user: AbstractBaseUser) -> WriteOffRequest:
+def _decide(request: WriteOffRequest | int, user: AbstractBaseUser, target: str) -> WriteOffRequest:
     request_id = request.pk if isinstance(request, WriteOffRequest) else request
     charge_id = WriteOffRequest.objects.values_list("charge_id", flat=True).get(pk=request_id)
     _locked(charge_id)
     request = WriteOffRequest.objects.select_for_update().get(pk=request_id)
-    if request.status != ApprovalStatus.REQUESTED:
+    if target not in APPROVAL_TRANSITIONS[request.status]:
         raise InvalidTransition(
             _("This write-off was already %(status)s.")
             % {"status": request.get_status_display().lower()}
@@ -240,7 +240,7 @@ def _decide(request: WriteOffRequest | int, user: AbstractBaseUser) -> WriteOffR
 def write_off_approve(
     *, request: WriteOffRequest | int, approved_by: AbstractBaseUser, note: str = ""
 ) -> WriteOffRequest:
-    request = _decide(request, approved_by)
+    request = _decide(request, approved_by, ApprovalStatus.APPROVED)
     charge = _locked(request.charge_id)
     _collectable(charge)
     _no_unknown_attempt(charge)
@@ -266,7 +266,7 @@ def write_off_approve(
         reference=f"write-off:{request.pk}",
     )
     alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
-    _withdraw_pending_attempts(charge)
+    withdraw_pending_attempts(charge)
     charge_states.charge_write_off(charge=charge)
     return _record_decision(
         request,
@@ -281,7 +281,7 @@ def write_off_approve(
 def write_off_reject(
     *, request: WriteOffRequest | int, rejected_by: AbstractBaseUser, note: str = ""
 ) -> WriteOffRequest:
-    request = _decide(request, rejected_by)
+    request = _decide(request, rejected_by, ApprovalStatus.REJECTED)
     return _record_decision(
         request,
         action="write_off.rejected",

@@ -1,10 +1,9 @@
-"""Matches (a clerk confirms or rejects the suggestions, through the matching
-service) and discrepancies (read-only until their resolution workflows exist)."""
+"""Matches: a clerk confirms or rejects the suggestions, through the matching
+service."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.decorators import action, display
@@ -13,9 +12,9 @@ from audit.admin import AuditHistoryMixin
 from payments.admin import ReadOnlyAdmin, apply_each
 
 from ..choices import MatchStatus
-from ..models import Discrepancy, Match
+from ..models import Match
 from ..services import match_confirm, match_reject
-from .common import DECIDE_PERMISSION, DISCREPANCY_LABELS, MATCH_LABELS, reasons_html
+from .common import DECIDE_PERMISSION, MATCH_LABELS, reasons_html
 
 
 class SuggestionFilter(admin.SimpleListFilter):
@@ -143,44 +142,3 @@ class MatchAdmin(AuditHistoryMixin, ReadOnlyAdmin):
             lambda match: match_reject(match=match, by=request.user),
             lambda n: ngettext("%(count)d match rejected.", "%(count)d matches rejected.", n),
         )
-
-
-@admin.register(Discrepancy)
-class DiscrepancyAdmin(AuditHistoryMixin, ReadOnlyAdmin):
-    list_display = (
-        "kind",
-        "status_label",
-        "account",
-        "line",
-        "charge",
-        "amount",
-        "message_short",
-        "created_at",
-    )
-    list_filter = ("kind", "status", "account")
-    list_select_related = ("account", "line", "charge__contract")
-    search_fields = ("message", "line__reference", "line__narrative", "charge__contract__number")
-    date_hierarchy = "created_at"
-    fields = (
-        "kind",
-        "status_label",
-        "account",
-        "line",
-        "charge",
-        "amount",
-        "message",
-        "resolution",
-        "resolved_by",
-        "resolved_at",
-        "created_at",
-        "audit_history",
-    )
-    readonly_fields = ("status_label", "created_at")
-
-    @display(description=_("status"), ordering="status", label=DISCREPANCY_LABELS)
-    def status_label(self, obj: Discrepancy):
-        return obj.status, obj.get_status_display()
-
-    @display(description=_("what is wrong"))
-    def message_short(self, obj: Discrepancy) -> str:
-        return Truncator(obj.message).chars(120)

@@ -233,6 +233,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
             "resolved_by",
             "resolved_at",
             "write_off",
+            "refund",
             "created_at",
         ]
         read_only_fields = fields
@@ -280,13 +281,23 @@ class ReconciliationRunReopenSerializer(serializers.Serializer):
 
 
 class DiscrepancyResolveSerializer(serializers.Serializer):
-    OUTCOMES = ("resolved", "waived", "not_ours", "assign", "write_off", "approve_write_off")
+    OUTCOMES = (
+        "resolved",
+        "waived",
+        "not_ours",
+        "assign",
+        "refund",
+        "write_off",
+        "approve_write_off",
+    )
 
     outcome = serializers.ChoiceField(
         choices=OUTCOMES,
         help_text=_(
             "resolved: dealt with (say how); waived: accepted as it is; not_ours: the line "
             "is not a customer payment; assign: the unmatched line pays `charge`; "
+            "refund: give back the excess of an overpayment or a second payment from the "
+            "prepaid balance (a refund is requested; see the discrepancy's `refund`); "
             "write_off: ask to write off the small rest a partial payment left; "
             "approve_write_off: someone else approves that write-off."
         ),

@@ -225,6 +225,7 @@ class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
                 "resolved": discrepancy_services.discrepancy_resolve,
                 "waived": discrepancy_services.discrepancy_waive,
                 "not_ours": discrepancy_services.discrepancy_mark_not_ours,
+                "refund": discrepancy_services.discrepancy_refund_excess,
                 "write_off": discrepancy_services.discrepancy_write_off_request,
                 "approve_write_off": discrepancy_services.discrepancy_write_off_approve,
             }[outcome]

@@ -135,6 +135,14 @@ class Discrepancy(TimeStampedModel):
         related_name="discrepancy",
         verbose_name=_("write-off request"),
     )
+    refund = models.OneToOneField(
+        Refund,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="discrepancy",
+        verbose_name=_("refund"),
+    )
     resolution = models.TextField(_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,178 +1,20 @@
-"""Discrepancies: what a statement and the books disagree on, until someone decides.
-
-Raised by matching (and, for missing payments, by the periodic check); each one is
-unique per kind and line, so matching a line again never doubles it.
-"""
+"""Resolving a discrepancy: each outcome is a service that writes its event."""
 
 from __future__ import annotations
 
-import datetime as dt
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money_label
-from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
 from payments.services.bank_transfer import bank_transfer_receive
 
-from ..choices import AccountKind, DiscrepancyKind, DiscrepancyStatus, LineStatus
-from ..models import BankAccount, Discrepancy, StatementLine
-
-# Inside a statement import the discrepancies matching raises are recorded together,
-# in one bulk event per file (imports.py); anywhere else each one is its own event.
-_IN_IMPORT: ContextVar[bool] = ContextVar("reconciliation_in_import", default=False)
-
-
-@contextmanager
-def recorded_by_the_import():
-    token = _IN_IMPORT.set(True)
-    try:
-        yield
-    finally:
-        _IN_IMPORT.reset(token)
-
-
-def discrepancy_open(
-    *,
-    kind: str,
-    account_id: int,
-    message: str,
-    line: StatementLine | None = None,
-    charge_id: int | None = None,
-    amount: Money | None = None,
-) -> Discrepancy:
-    """Record a discrepancy, or return the one already recorded about the same thing."""
-    try:
-        with transaction.atomic():
-            discrepancy = Discrepancy.objects.create(
-                kind=kind,
-                account_id=account_id,
-                line=line,
-                charge_id=charge_id,
-                amount=amount,
-                message=message,
-            )
-    except IntegrityError:
-        if line is not None:
-            return Discrepancy.objects.get(kind=kind, line=line)
-        return Discrepancy.objects.get(
-            kind=kind, charge_id=charge_id, line__isnull=True, status=DiscrepancyStatus.OPEN
-        )
-    if not _IN_IMPORT.get():
-        audit_record(
-            action="discrepancy.raised",
-            obj=discrepancy,
-            changes={
-                "after": {
-                    "kind": kind,
-                    "line": line.pk if line is not None else None,
-                    "charge": charge_id,
-                    "amount": str(amount.amount) if amount is not None else None,
-                    "message": message,
-                }
-            },
-        )
-    return discrepancy
-
-
-def discrepancies_close_for_line(*, line: StatementLine, kind: str, by) -> int:
-    """A line was explained after all (a clerk confirmed a match)."""
-    return Discrepancy.objects.filter(line=line, kind=kind, status=DiscrepancyStatus.OPEN).update(
-        status=DiscrepancyStatus.RESOLVED,
-        resolved_by=by,
-        resolved_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
-
-
-def discrepancies_find_missing(*, on: dt.date) -> int:
-    """Payments the books expect on a statement that no statement showed:
-
-    - a bank-transfer notice still unpaid ``RECONCILIATION_TRANSFER_WAIT_DAYS`` after
-      its charge fell due (the customer says they paid; the bank does not);
-    - a gateway success booked on or before the last day its account's bills cover,
-      that no bill line confirmed.
-
-    One set-based query per kind; raising is idempotent (one open discrepancy per
-    kind and charge). Returns how many were raised.
-    """
-    wait = dt.timedelta(days=settings.RECONCILIATION_TRANSFER_WAIT_DAYS)
-    raised = 0
-    transfer_account = BankAccount.objects.filter(
-        kind=AccountKind.BANK, receives_transfers=True, active=True
-    )
-    accounts = {account.currency: account for account in transfer_account}
-    late = (
-        PaymentAttempt.objects.filter(
-            method="bank_transfer",
-            status=AttemptStatus.PENDING,
-            charge__due_date__lt=on - wait,
-            amount_currency__in=list(accounts),
-        )
-        .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
-        .select_related("charge")
-    )
-    for attempt in late:
-        discrepancy_open(
-            kind=DiscrepancyKind.MISSING_PAYMENT,
-            account_id=accounts[attempt.amount.currency.code].pk,
-            charge_id=attempt.charge_id,
-            amount=attempt.amount,
-            message=_("No statement shows the transfer %(ref)s of %(amount)s, due %(due)s.")
-            % {
-                "ref": attempt.provider_reference,
-                "amount": money_label(attempt.amount),
-                "due": attempt.charge.due_date.isoformat(),
-            },
-        )
-        raised += 1
-    for gateway in BankAccount.objects.exclude(kind=AccountKind.BANK).filter(active=True):
-        covered = StatementLine.objects.filter(account=gateway).aggregate(last=Max("booked_on"))[
-            "last"
-        ]
-        if covered is None:
-            continue
-        unconfirmed = (
-            PaymentAttempt.objects.filter(
-                method=gateway.payment_method,
-                status=AttemptStatus.SUCCEEDED,
-                amount_currency=gateway.currency,
-                decided_at__date__lte=covered,
-                statement_matches__isnull=True,
-            )
-            .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
-            .only("id", "charge_id", "amount", "amount_currency", "idempotency_key")
-        )
-        for attempt in unconfirmed:
-            discrepancy_open(
-                kind=DiscrepancyKind.MISSING_PAYMENT,
-                account_id=gateway.pk,
-                charge_id=attempt.charge_id,
-                amount=attempt.amount,
-                message=_(
-                    "%(key)s was paid (%(amount)s) but is not in %(account)s's bills up to "
-                    "%(date)s."
-                )
-                % {
-                    "key": attempt.idempotency_key,
-                    "amount": money_label(attempt.amount),
-                    "account": gateway.code,
-                    "date": covered.isoformat(),
-                },
-            )
-            raised += 1
-    return raised
-
-
-# --- Resolving -----------------------------------------------------------------------------
+from ...choices import DiscrepancyKind, DiscrepancyStatus, LineStatus, MatchStatus
+from ...models import Discrepancy, Match, StatementLine
 
 
 def _open_for_update(discrepancy: Discrepancy) -> Discrepancy:
@@ -252,7 +94,7 @@ def discrepancy_assign(
 ) -> Discrepancy:
     """An unmatched line pays this charge after all (the customer named the wrong
     reference, or none): booked as if it had quoted the charge's payment notice."""
-    from .matching import line_reference, record_manual_match
+    from ..matching import line_reference, record_manual_match
 
     with transaction.atomic():
         locked = _open_for_update(discrepancy)
@@ -352,3 +194,53 @@ def discrepancy_write_off_approve(*, discrepancy: Discrepancy, by, note: str = "
             note=note or request.reason,
             action="written_off",
         )
+
+
+EXCESS_KINDS = (DiscrepancyKind.OVERPAYMENT, DiscrepancyKind.DUPLICATE_PAYMENT)
+
+
+def discrepancy_refund_excess(*, discrepancy: Discrepancy, by, note: str) -> Discrepancy:
+    """Give the customer back what an overpayment brought on top, or a second
+    payment of a charge: the amount the statement line credited to their prepaid
+    balance, refunded through the payment notice the line quoted (for a bank
+    transfer, a refund awaiting the manual transfer staff confirm; the refund is
+    booked then). Refused when the balance no longer holds it — the customer's
+    later charges spent it — which leaves waiving or resolving with a note."""
+    from payments.services.refunds import prepaid_refund_request, refund_send
+
+    with transaction.atomic():
+        locked = _open_for_update(discrepancy)
+        if locked.kind not in EXCESS_KINDS or locked.line_id is None:
+            raise BusinessError(
+                {
+                    "discrepancy": [
+                        _("Only an overpayment or a second payment can be refunded from here.")
+                    ]
+                }
+            )
+        if not note.strip():
+            raise BusinessError({"note": [_("Say why the money is refunded.")]})
+        match = (
+            Match.objects.filter(line_id=locked.line_id, attempt__isnull=False)
+            .filter(status=MatchStatus.CONFIRMED)
+            .order_by("id")
+            .first()
+        )
+        if match is None or locked.amount is None:
+            raise BusinessError(
+                {"discrepancy": [_("The line is matched to no payment notice to refund through.")]}
+            )
+        refund = prepaid_refund_request(
+            attempt=match.attempt_id, amount=locked.amount, reason=note, requested_by=by
+        )
+        locked.refund = refund
+        locked.save(update_fields=["refund", "updated_at"])
+        closed = _close(
+            locked,
+            status=DiscrepancyStatus.RESOLVED,
+            by=by,
+            note=note,
+            action="refunded",
+        )
+    refund_send(refund=refund)
+    return closed

@@ -1,0 +1,166 @@
+"""Raising discrepancies: by matching, and by the periodic look for missing payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from feemgmt.core.money import Money, money_label
+from payments.choices import AttemptStatus
+from payments.models import PaymentAttempt
+
+from ...choices import AccountKind, DiscrepancyKind, DiscrepancyStatus
+from ...models import BankAccount, Discrepancy, StatementLine
+
+# Inside a statement import the discrepancies matching raises are recorded together,
+# in one bulk event per file (imports.py); anywhere else each one is its own event.
+_IN_IMPORT: ContextVar[bool] = ContextVar("reconciliation_in_import", default=False)
+
+
+@contextmanager
+def recorded_by_the_import():
+    token = _IN_IMPORT.set(True)
+    try:
+        yield
+    finally:
+        _IN_IMPORT.reset(token)
+
+
+def discrepancy_open(
+    *,
+    kind: str,
+    account_id: int,
+    message: str,
+    line: StatementLine | None = None,
+    charge_id: int | None = None,
+    amount: Money | None = None,
+) -> Discrepancy:
+    """Record a discrepancy, or return the one already recorded about the same thing."""
+    try:
+        with transaction.atomic():
+            discrepancy = Discrepancy.objects.create(
+                kind=kind,
+                account_id=account_id,
+                line=line,
+                charge_id=charge_id,
+                amount=amount,
+                message=message,
+            )
+    except IntegrityError:
+        if line is not None:
+            return Discrepancy.objects.get(kind=kind, line=line)
+        return Discrepancy.objects.get(
+            kind=kind, charge_id=charge_id, line__isnull=True, status=DiscrepancyStatus.OPEN
+        )
+    if not _IN_IMPORT.get():
+        audit_record(
+            action="discrepancy.raised",
+            obj=discrepancy,
+            changes={
+                "after": {
+                    "kind": kind,
+                    "line": line.pk if line is not None else None,
+                    "charge": charge_id,
+                    "amount": str(amount.amount) if amount is not None else None,
+                    "message": message,
+                }
+            },
+        )
+    return discrepancy
+
+
+def discrepancies_close_for_line(*, line: StatementLine, kind: str, by) -> int:
+    """A line was explained after all (a clerk confirmed a match)."""
+    return Discrepancy.objects.filter(line=line, kind=kind, status=DiscrepancyStatus.OPEN).update(
+        status=DiscrepancyStatus.RESOLVED,
+        resolved_by=by,
+        resolved_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def discrepancies_find_missing(*, on: dt.date) -> int:
+    """Payments the books expect on a statement that no statement showed:
+
+    - a bank-transfer notice still unpaid ``RECONCILIATION_TRANSFER_WAIT_DAYS`` after
+      its charge fell due (the customer says they paid; the bank does not);
+    - a gateway success booked on or before the last day its account's bills cover,
+      that no bill line confirmed.
+
+    One set-based query per kind; raising is idempotent (one open discrepancy per
+    kind and charge). Returns how many were raised.
+    """
+    wait = dt.timedelta(days=settings.RECONCILIATION_TRANSFER_WAIT_DAYS)
+    raised = 0
+    transfer_account = BankAccount.objects.filter(
+        kind=AccountKind.BANK, receives_transfers=True, active=True
+    )
+    accounts = {account.currency: account for account in transfer_account}
+    late = (
+        PaymentAttempt.objects.filter(
+            method="bank_transfer",
+            status=AttemptStatus.PENDING,
+            charge__due_date__lt=on - wait,
+            amount_currency__in=list(accounts),
+        )
+        .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
+        .select_related("charge")
+    )
+    for attempt in late:
+        discrepancy_open(
+            kind=DiscrepancyKind.MISSING_PAYMENT,
+            account_id=accounts[attempt.amount.currency.code].pk,
+            charge_id=attempt.charge_id,
+            amount=attempt.amount,
+            message=_("No statement shows the transfer %(ref)s of %(amount)s, due %(due)s.")
+            % {
+                "ref": attempt.provider_reference,
+                "amount": money_label(attempt.amount),
+                "due": attempt.charge.due_date.isoformat(),
+            },
+        )
+        raised += 1
+    for gateway in BankAccount.objects.exclude(kind=AccountKind.BANK).filter(active=True):
+        covered = StatementLine.objects.filter(account=gateway).aggregate(last=Max("booked_on"))[
+            "last"
+        ]
+        if covered is None:
+            continue
+        unconfirmed = (
+            PaymentAttempt.objects.filter(
+                method=gateway.payment_method,
+                status=AttemptStatus.SUCCEEDED,
+                amount_currency=gateway.currency,
+                decided_at__date__lte=covered,
+                statement_matches__isnull=True,
+            )
+            .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
+            .only("id", "charge_id", "amount", "amount_currency", "idempotency_key")
+        )
+        for attempt in unconfirmed:
+            discrepancy_open(
+                kind=DiscrepancyKind.MISSING_PAYMENT,
+                account_id=gateway.pk,
+                charge_id=attempt.charge_id,
+                amount=attempt.amount,
+                message=_(
+                    "%(key)s was paid (%(amount)s) but is not in %(account)s's bills up to "
+                    "%(date)s."
+                )
+                % {
+                    "key": attempt.idempotency_key,
+                    "amount": money_label(attempt.amount),
+                    "account": gateway.code,
+                    "date": covered.isoformat(),
+                },
+            )
+            raised += 1
+    return raised
