@@ -64,4 +64,9 @@ def test_the_demo_reconciles_through_imported_statements(settings, tmp_path):
     )
     assert account_balance(clearing).amount == 0  # every transfer reached the bank
     assert unbalanced_entries() == []
+    # the overpayment's excess goes back; a terminated contract's deposit is released
+    from payments.models import DepositRelease, Refund
+
+    assert Refund.objects.filter(source="prepaid", discrepancy__isnull=False).exists()
+    assert DepositRelease.objects.filter(status="approved").exists(), out.getvalue()
     assert audit_chain_verify().ok

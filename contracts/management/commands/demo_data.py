@@ -55,6 +55,7 @@ _CLERK_PERMISSIONS = {
     "payments.paymentattempt": ("view",),
     "payments.refund": ("view", "add"),
     "payments.writeoffrequest": ("view", "add"),
+    "payments.depositrelease": ("view", "add"),
     "payments.mandate": ("view", "add", "change"),
     "payments.directdebitbatch": ("view",),
     "alerts.alert": ("view", "change"),
@@ -62,7 +63,7 @@ _CLERK_PERMISSIONS = {
     "reconciliation.statement": ("view", "add"),
     "reconciliation.statementline": ("view",),
     "reconciliation.match": ("view", "change"),
-    "reconciliation.discrepancy": ("view",),
+    "reconciliation.discrepancy": ("view", "change"),
     "reconciliation.reconciliationrun": ("view", "add"),
 }
 _MANAGER_EXTRA = {
@@ -70,6 +71,7 @@ _MANAGER_EXTRA = {
     "contracts.contract": ("delete",),
     "contracts.fee": ("delete",),
     "payments.writeoffrequest": ("approve",),
+    "payments.depositrelease": ("approve",),
     "reconciliation.bankaccount": ("add", "change"),
     "reconciliation.reconciliationrun": ("sign_off", "reopen"),
 }

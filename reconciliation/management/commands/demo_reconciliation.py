@@ -6,8 +6,11 @@ movements — most payment notices paid exactly, one in part, one overpaid, one 
 twice, one without its reference, a payment nobody can explain, and Alipay's payout —
 Alipay sends its day's bill (with the payments whose notification got lost), and the
 euro account's camt.053 shows the direct debits and a reversal. Everything goes
-through the importer a clerk uses; a clerk confirms the suggestion, and the month's
-runs are prepared by the clerk and signed off by the manager.
+through the importer a clerk uses; a clerk confirms the suggestion and refunds the
+overpayment's excess, and the month's runs are prepared by the clerk and signed off
+by the manager. Last, the deposits the ended and terminated contracts left: the clerk asks to
+release the first two, the manager approves the first (the second waits for them),
+and the daily check raises the alerts for the rest.
 """
 
 from __future__ import annotations
@@ -24,16 +27,27 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feemgmt.core.exceptions import InvalidTransition
+from contracts.choices import ContractStatus
+from contracts.models import Contract
+from feemgmt.core.exceptions import BusinessError, InvalidTransition
 from payments.adapters.base import AttemptStatus as Gateway
 from payments.adapters.sandbox import GATEWAY
 from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
+from payments.selectors import deposit_held
+from payments.services.deposits import (
+    deposit_release_approve,
+    deposit_release_request,
+    deposits_find_unreleased,
+)
 from reconciliation import demo
-from reconciliation.choices import AccountKind, DiscrepancyKind, MatchStatus
+from reconciliation.choices import AccountKind, DiscrepancyKind, DiscrepancyStatus, MatchStatus
 from reconciliation.models import BankAccount, Discrepancy, Match
 from reconciliation.services import match_confirm, statement_import
-from reconciliation.services.discrepancies import discrepancies_find_missing
+from reconciliation.services.discrepancies import (
+    discrepancies_find_missing,
+    discrepancy_refund_excess,
+)
 from reconciliation.services.runs import reconciliation_run_prepare, reconciliation_run_sign_off
 
 ALIPAY_PAYER = "支付宝（中国）网络技术有限公司"
@@ -71,6 +85,7 @@ class Command(BaseCommand):
         self._confirm_suggestions(clerk)
         self._import(euro, self._euro_statement(day, euro), "camt053.xml")
         missing = discrepancies_find_missing(on=day)
+        refunded = self._refund_excess(clerk)
 
         signed = 0
         start = day.replace(day=1)
@@ -85,6 +100,7 @@ class Command(BaseCommand):
                 if manager.has_perm("reconciliation.sign_off_reconciliationrun"):
                     reconciliation_run_sign_off(run=run, by=manager)
                     signed += 1
+        released = self._release_deposits(clerk, manager, day)
         kinds = sorted(set(Discrepancy.objects.values_list("kind", flat=True)))
         self.stdout.write(
             _(
@@ -98,6 +114,49 @@ class Command(BaseCommand):
                 "names": ", ".join(str(DiscrepancyKind(k).label) for k in kinds),
             }
         )
+        self.stdout.write(
+            _(
+                "Demo refunds and deposits: %(refunded)d excess refunded (awaiting the "
+                "manual transfer), %(approved)d deposit released, %(asked)d awaiting "
+                "approval, %(alerts)d more to release"
+            )
+            % {"refunded": refunded, **released}
+        )
+
+    def _refund_excess(self, clerk) -> int:
+        gap = Discrepancy.objects.filter(
+            kind=DiscrepancyKind.OVERPAYMENT, status=DiscrepancyStatus.OPEN
+        ).first()
+        if clerk is None or gap is None:
+            return 0
+        discrepancy_refund_excess(discrepancy=gap, by=clerk, note=_("Paid too much: refunded"))
+        return 1
+
+    def _release_deposits(self, clerk, manager, day: dt.date) -> dict[str, int]:
+        counts = {"approved": 0, "asked": 0, "alerts": 0}
+        held = [
+            contract
+            for contract in Contract.objects.filter(
+                status__in=(ContractStatus.ENDED, ContractStatus.TERMINATED),
+                deposit_releases__isnull=True,
+            ).order_by("id")
+            if deposit_held(contract).amount > 0
+        ]
+        if clerk and manager:
+            for index, contract in enumerate(held[:2]):
+                try:
+                    release = deposit_release_request(
+                        contract=contract, requested_by=clerk, reason=_("Contract ended"), on=day
+                    )
+                except BusinessError:
+                    continue  # a payment of the customer's still unknown: retried first
+                if index == 0:
+                    deposit_release_approve(release=release, approved_by=manager)
+                    counts["approved"] += 1
+                else:
+                    counts["asked"] += 1
+        counts["alerts"] = deposits_find_unreleased()
+        return counts
 
     def _import(self, account: BankAccount, data: bytes, filename: str) -> None:
         summary = statement_import(account=account, data=data, filename=filename)
