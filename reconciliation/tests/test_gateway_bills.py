@@ -159,3 +159,33 @@ def test_payments_the_statements_do_not_show_become_missing_payment_discrepancie
     assert find_missing_payments_task(on=later) == 0  # raised once
     missing = Discrepancy.objects.filter(kind=DiscrepancyKind.MISSING_PAYMENT)
     assert sorted(missing.values_list("charge_id", flat=True)) == sorted([lost[0].pk, late.pk])
+
+
+def test_finding_missing_payments_costs_the_same_queries_for_more_of_them():
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit.models import AuditEvent
+    from reconciliation.services.discrepancies import discrepancies_find_missing
+
+    receiving_account()
+
+    def late_notices(count):
+        for n in range(count):
+            charge = billed_charge(f"{800 + n}.00", method="bank_transfer")
+            with at(DAY):
+                charge_collect(charge.pk, on=DAY)
+
+    later = DAY + dt.timedelta(days=15)
+    late_notices(2)
+    with CaptureQueriesContext(connection) as few:
+        assert discrepancies_find_missing(on=later) == 2
+    late_notices(7)
+    with CaptureQueriesContext(connection) as many:
+        assert discrepancies_find_missing(on=later) == 7
+
+    assert len(many.captured_queries) == len(few.captured_queries)
+    events = AuditEvent.objects.filter(action="discrepancies.found_missing")
+    assert events.count() == 2  # one event each time, not one per discrepancy

@@ -12,8 +12,9 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, audit_record_bulk
 from feemgmt.core.money import Money, money_label
+from feemgmt.core.sql import insert_rows
 from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
 
@@ -95,15 +96,17 @@ def discrepancies_find_missing(*, on: dt.date) -> int:
     - a gateway success booked on or before the last day its account's bills cover,
       that no bill line confirmed.
 
-    One set-based query per kind; raising is idempotent (one open discrepancy per
-    kind and charge). Returns how many were raised.
+    One query per kind (and gateway) finds them; they are inserted together and
+    recorded in one ``discrepancies.found_missing`` event, whatever their number.
+    Raising is idempotent: a charge gets this discrepancy once (the database keeps
+    one open per kind and charge). Returns how many were raised.
     """
     wait = dt.timedelta(days=settings.RECONCILIATION_TRANSFER_WAIT_DAYS)
-    raised = 0
     transfer_account = BankAccount.objects.filter(
         kind=AccountKind.BANK, receives_transfers=True, active=True
     )
     accounts = {account.currency: account for account in transfer_account}
+    found: list[tuple[int, int, Money, str]] = []  # account, charge, amount, message
     late = (
         PaymentAttempt.objects.filter(
             method="bank_transfer",
@@ -113,21 +116,22 @@ def discrepancies_find_missing(*, on: dt.date) -> int:
         )
         .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
         .select_related("charge")
+        .order_by("id")
     )
     for attempt in late:
-        discrepancy_open(
-            kind=DiscrepancyKind.MISSING_PAYMENT,
-            account_id=accounts[attempt.amount.currency.code].pk,
-            charge_id=attempt.charge_id,
-            amount=attempt.amount,
-            message=_("No statement shows the transfer %(ref)s of %(amount)s, due %(due)s.")
-            % {
-                "ref": attempt.provider_reference,
-                "amount": money_label(attempt.amount),
-                "due": attempt.charge.due_date.isoformat(),
-            },
+        found.append(
+            (
+                accounts[attempt.amount.currency.code].pk,
+                attempt.charge_id,
+                attempt.amount,
+                _("No statement shows the transfer %(ref)s of %(amount)s, due %(due)s.")
+                % {
+                    "ref": attempt.provider_reference,
+                    "amount": money_label(attempt.amount),
+                    "due": attempt.charge.due_date.isoformat(),
+                },
+            )
         )
-        raised += 1
     for gateway in BankAccount.objects.exclude(kind=AccountKind.BANK).filter(active=True):
         covered = StatementLine.objects.filter(account=gateway).aggregate(last=Max("booked_on"))[
             "last"
@@ -144,23 +148,65 @@ def discrepancies_find_missing(*, on: dt.date) -> int:
             )
             .exclude(charge__discrepancies__kind=DiscrepancyKind.MISSING_PAYMENT)
             .only("id", "charge_id", "amount", "amount_currency", "idempotency_key")
+            .order_by("id")
         )
         for attempt in unconfirmed:
-            discrepancy_open(
-                kind=DiscrepancyKind.MISSING_PAYMENT,
-                account_id=gateway.pk,
-                charge_id=attempt.charge_id,
-                amount=attempt.amount,
-                message=_(
-                    "%(key)s was paid (%(amount)s) but is not in %(account)s's bills up to "
-                    "%(date)s."
+            found.append(
+                (
+                    gateway.pk,
+                    attempt.charge_id,
+                    attempt.amount,
+                    _(
+                        "%(key)s was paid (%(amount)s) but is not in %(account)s's bills up "
+                        "to %(date)s."
+                    )
+                    % {
+                        "key": attempt.idempotency_key,
+                        "amount": money_label(attempt.amount),
+                        "account": gateway.code,
+                        "date": covered.isoformat(),
+                    },
                 )
-                % {
-                    "key": attempt.idempotency_key,
-                    "amount": money_label(attempt.amount),
-                    "account": gateway.code,
-                    "date": covered.isoformat(),
-                },
             )
-            raised += 1
-    return raised
+    return _raise_missing(found, on=on)
+
+
+MISSING_FIELDS = ("kind", "account_id", "charge_id", "amount", "amount_currency", "message")
+
+
+def _raise_missing(found: list[tuple[int, int, Money, str]], *, on: dt.date) -> int:
+    if not found:
+        return 0
+    now = timezone.now()
+    inserted = insert_rows(
+        Discrepancy,
+        (*MISSING_FIELDS, "status", "resolution", "created_at", "updated_at"),
+        [
+            (
+                DiscrepancyKind.MISSING_PAYMENT.value,
+                account_id,
+                charge_id,
+                amount.amount,
+                amount.currency.code,
+                message,
+                DiscrepancyStatus.OPEN.value,
+                "",
+                now,
+                now,
+            )
+            for account_id, charge_id, amount, message in found
+        ],
+        returning=("id",),
+        ignore_conflicts=True,
+    )
+    ids = [pk for (pk,) in inserted]
+    if ids:
+        audit_record_bulk(
+            action="discrepancies.found_missing",
+            model=Discrepancy,
+            ids=ids,
+            fields=MISSING_FIELDS,
+            object_type="reconciliation.discrepancy",
+            extra={"on": on.isoformat(), "raised": len(ids)},
+        )
+    return len(ids)
