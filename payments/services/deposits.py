@@ -31,16 +31,15 @@ from django.utils.translation import gettext as _
 
 from alerts.choices import AlertKind
 from alerts.services import alert_raise, alerts_resolve
-from audit.services import audit_record, changes_between, snapshot
+from audit.services import audit_record
 from billing.choices import COLLECTABLE_STATUSES
 from billing.models import Charge
 from contracts.choices import ContractStatus, SigningTreatment
 from contracts.models import Contract
-from feemgmt.core.exceptions import BusinessError, InvalidTransition
+from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import money_from_db, money_label
 from ledger.postings import apply_deposit, charge_subject
 from payments.choices import (
-    APPROVAL_TRANSITIONS,
     ApprovalStatus,
     AttemptStatus,
     RefundSource,
@@ -49,13 +48,13 @@ from payments.choices import (
 from payments.models import DepositRelease, PaymentAttempt, Refund
 from payments.selectors import DepositPlan, deposit_attempts, deposit_held, deposit_release_plan
 
+from .approvals import decision_check, decision_record
 from .collection import outstanding, settle_charge
 from .refunds import payment_refund_request, refund_send, refundable
 from .staff import withdraw_pending_attempts
 
 APPROVE_PERMISSION = "payments.approve_depositrelease"
 ENDED = (ContractStatus.ENDED, ContractStatus.TERMINATED)
-DECISION_FIELDS = ("status", "decided_by", "decided_at", "decision_note")
 
 
 def contract_subject(contract_id: int) -> str:
@@ -144,37 +143,14 @@ def deposit_release_request(
 def _decide(release: DepositRelease | int, user: AbstractBaseUser, target: str) -> DepositRelease:
     release_id = release.pk if isinstance(release, DepositRelease) else release
     release = DepositRelease.objects.select_for_update().get(pk=release_id)
-    if target not in APPROVAL_TRANSITIONS[release.status]:
-        raise InvalidTransition(
-            _("This deposit release was already %(status)s.")
-            % {"status": release.get_status_display().lower()}
-        )
-    if user.pk == release.requested_by_id:
-        raise BusinessError(
-            {
-                "decided_by": [
-                    _("A deposit release must be decided by someone other than its requester.")
-                ]
-            },
-            code="same_user",
-        )
-    if not user.has_perm(APPROVE_PERMISSION):
-        raise BusinessError(
-            {"decided_by": [_("You are not allowed to approve deposit releases.")]},
-            code="forbidden",
-        )
-    return release
-
-
-def _record_decision(release: DepositRelease, *, status: str, user, note: str, action: str):
-    before = snapshot(release, DECISION_FIELDS)
-    release.status = status
-    release.decided_by, release.decided_at, release.decision_note = user, timezone.now(), note
-    release.save()
-    audit_record(
-        action=action,
-        obj=release,
-        changes=changes_between(before, snapshot(release, DECISION_FIELDS)),
+    decision_check(
+        release,
+        user=user,
+        target=target,
+        permission=APPROVE_PERMISSION,
+        already=_("This deposit release was already %(status)s."),
+        same_user=_("A deposit release must be decided by someone other than its requester."),
+        forbidden=_("You are not allowed to approve deposit releases."),
     )
     return release
 
@@ -282,7 +258,7 @@ def deposit_release_approve(
         _apply(release, plan, on=on)
         refunds = _refund_rest(release, plan, approved_by) if plan.refund.amount > 0 else []
         alerts_resolve(kind=AlertKind.DEPOSIT_HELD, subject=contract_subject(release.contract_id))
-        release = _record_decision(
+        release = decision_record(
             release,
             status=ApprovalStatus.APPROVED,
             user=approved_by,
@@ -299,7 +275,7 @@ def deposit_release_reject(
     *, release: DepositRelease | int, rejected_by: AbstractBaseUser, note: str = ""
 ) -> DepositRelease:
     release = _decide(release, rejected_by, ApprovalStatus.REJECTED)
-    return _record_decision(
+    return decision_record(
         release,
         status=ApprovalStatus.REJECTED,
         user=rejected_by,

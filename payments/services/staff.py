@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from alerts.choices import AlertKind
 from alerts.services import alerts_resolve
-from audit.services import audit_record, changes_between, snapshot
+from audit.services import audit_record
 from billing.models import Charge
 from billing.services import charges as charge_states
 from contracts.choices import SigningTreatment
@@ -35,9 +35,10 @@ from ledger.postings import (
     post_reversal,
     post_write_off,
 )
-from payments.choices import APPROVAL_TRANSITIONS, ApprovalStatus, AttemptStatus
+from payments.choices import ApprovalStatus, AttemptStatus
 from payments.models import WriteOffRequest
 
+from .approvals import decision_check, decision_record
 from .attempts import attempt_cancel
 from .collection import COLLECTABLE, outstanding
 
@@ -195,44 +196,20 @@ def write_off_request(
     return request
 
 
-# What deciding a write-off request changes (and records before/after of).
-DECISION_FIELDS = ("status", "decided_by", "decided_at", "decision_note")
-
-
-def _record_decision(
-    request: WriteOffRequest, *, action: str, status: str, user: AbstractBaseUser, note: str
-) -> WriteOffRequest:
-    before = snapshot(request, DECISION_FIELDS)
-    request.status = status
-    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note
-    request.save()
-    audit_record(
-        action=action,
-        obj=request,
-        changes=changes_between(before, snapshot(request, DECISION_FIELDS)),
-    )
-    return request
-
-
 def _decide(request: WriteOffRequest | int, user: AbstractBaseUser, target: str) -> WriteOffRequest:
     request_id = request.pk if isinstance(request, WriteOffRequest) else request
     charge_id = WriteOffRequest.objects.values_list("charge_id", flat=True).get(pk=request_id)
     _locked(charge_id)
     request = WriteOffRequest.objects.select_for_update().get(pk=request_id)
-    if target not in APPROVAL_TRANSITIONS[request.status]:
-        raise InvalidTransition(
-            _("This write-off was already %(status)s.")
-            % {"status": request.get_status_display().lower()}
-        )
-    if user.pk == request.requested_by_id:
-        raise BusinessError(
-            {"decided_by": [_("A write-off must be decided by someone other than its requester.")]},
-            code="same_user",
-        )
-    if not user.has_perm(APPROVE_PERMISSION):
-        raise BusinessError(
-            {"decided_by": [_("You are not allowed to approve write-offs.")]}, code="forbidden"
-        )
+    decision_check(
+        request,
+        user=user,
+        target=target,
+        permission=APPROVE_PERMISSION,
+        already=_("This write-off was already %(status)s."),
+        same_user=_("A write-off must be decided by someone other than its requester."),
+        forbidden=_("You are not allowed to approve write-offs."),
+    )
     return request
 
 
@@ -268,7 +245,7 @@ def write_off_approve(
     alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(charge.pk))
     withdraw_pending_attempts(charge)
     charge_states.charge_write_off(charge=charge)
-    return _record_decision(
+    return decision_record(
         request,
         action="write_off.approved",
         status=ApprovalStatus.APPROVED,
@@ -282,7 +259,7 @@ def write_off_reject(
     *, request: WriteOffRequest | int, rejected_by: AbstractBaseUser, note: str = ""
 ) -> WriteOffRequest:
     request = _decide(request, rejected_by, ApprovalStatus.REJECTED)
-    return _record_decision(
+    return decision_record(
         request,
         action="write_off.rejected",
         status=ApprovalStatus.REJECTED,
