@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.choices import FeeKind
+from contracts.choices import FeeKind, SigningTreatment
 from contracts.models import Contract, Fee
 from ledger.postings import post_charge_cancellation, post_charge_change
 
@@ -15,6 +15,8 @@ from ..choices import COLLECTABLE_STATUSES
 from ..events import charge_cutting
 from ..models import Charge
 from .charges import charge_cancel, charge_reprice
+
+HELD_FOR_THE_CUSTOMER = (SigningTreatment.DEPOSIT, SigningTreatment.PREPAYMENT)
 
 
 @transaction.atomic
@@ -25,7 +27,9 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
     not leave a declined charge retried at full price) is treated alike: one for a
     period that starts after the end is cancelled; the one of the period the end
     date cuts is shortened and re-priced by the same calendar the billing run uses;
-    a service-start fee not yet begun is cancelled. Before a charge is touched,
+    a service-start fee not yet begun is cancelled, and so is a signing deposit or
+    prepayment still unpaid (it would be refunded at once; one paid stays held
+    for the deposit release, payments.services.deposits). Before a charge is touched,
     collection is told (``charge_cutting``) and takes off it what it attached, or
     refuses the termination (see payments.services.termination). Charges already
     settled are left alone (refunds belong to collection).
@@ -52,7 +56,9 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
         fee = fees[charge.fee_id]
         never_started = charge.kind == FeeKind.SERVICE_START and end < contract.service_start
         after_end = charge.period_start is not None and charge.period_start > end
-        if never_started or after_end:
+        # A deposit or prepayment not yet paid would only be handed back: not asked for.
+        unfunded = charge.kind == FeeKind.SIGNING and fee.treatment in HELD_FOR_THE_CUSTOMER
+        if never_started or after_end or unfunded:
             charge_cutting.send(sender=Charge, charge=charge, cancel=True, on=today)
             post_charge_cancellation(charge_id=charge.pk, on=today)
             charge_cancel(charge=charge)

@@ -204,6 +204,34 @@ def test_the_database_refuses_a_release_decided_by_its_requester(ended, clerk):
         DepositRelease.objects.filter(pk=asked.pk).update(decided_by=clerk)
 
 
+def test_a_deposit_still_unpaid_at_termination_is_not_asked_for_any_more():
+    with at(DAY):
+        contract = make_contract(
+            service_start=DAY,
+            signed_on=DAY,
+            alignment="anniversary",
+            payment_method="bank_transfer",
+            fees=[
+                FeeInput(kind="signing", amount="5000.00", treatment="deposit"),
+                FeeInput(kind="signing", amount="800.00", treatment="fee"),  # owed whatever
+                monthly(),
+            ],
+        )
+    deposit = Charge.objects.get(contract=contract, fee__treatment="deposit")
+    with at(DAY):
+        assert charge_collect(deposit.pk, on=DAY) == Outcome.PENDING  # its notice is out
+
+    with at(END):
+        contract_terminate(contract=contract, end_date=END)
+
+    deposit.refresh_from_db()
+    assert deposit.status == ChargeStatus.CANCELLED
+    assert deposit.attempts.get().status == "cancelled"  # the notice is withdrawn
+    fee = Charge.objects.get(contract=contract, fee__kind="signing", fee__treatment="fee")
+    assert fee.status == ChargeStatus.PENDING  # still owed
+    assert not Alert.objects.filter(kind=AlertKind.DEPOSIT_HELD).exists()
+
+
 def test_the_daily_check_finds_contracts_that_ran_out_with_their_deposit():
     with at(DAY):
         contract = make_contract(
