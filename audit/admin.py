@@ -17,12 +17,33 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from .models import AuditEvent
+from .selectors import events_about
+
+
+class AboutFilter(admin.SimpleListFilter):
+    """``?about=<app.model>:<id>``: the events about one object, its own and the
+    bulk events naming it (the link of every object page). Offers no choices of its
+    own, so it shows only as the active filter."""
+
+    title = _("about")
+    parameter_name = "about"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or ":" not in value:
+            return queryset
+        object_type, object_id = value.rsplit(":", 1)
+        return queryset.filter(sequence__in=events_about(object_type, object_id).values("sequence"))
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ModelAdmin):
     list_display = ("sequence", "occurred_at", "actor", "action", "object_type", "object_id")
-    list_filter = ("action", "object_type", "actor")
+    list_filter = (AboutFilter, "action", "object_type", "actor")
     list_filter_submit = True
     search_fields = ("=object_id", "=request_id")
     date_hierarchy = "occurred_at"
@@ -75,7 +96,7 @@ def _pretty(value):
 
 
 def history_url(obj) -> str:
-    query = urlencode({"object_type": obj._meta.label_lower, "object_id": str(obj.pk)})
+    query = urlencode({"about": f"{obj._meta.label_lower}:{obj.pk}"})
     return f"{reverse('admin:audit_auditevent_changelist')}?{query}"
 
 

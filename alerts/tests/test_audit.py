@@ -109,4 +109,4 @@ def test_the_admin_action_records_the_staff_user_and_the_page_links_to_it(admin_
 
     page = admin_client.get(reverse("admin:alerts_alert_change", args=[alert.pk]))
     assert page.status_code == 200
-    assert f"object_type=alerts.alert&amp;object_id={alert.pk}" in page.content.decode()
+    assert f"about=alerts.alert%3A{alert.pk}" in page.content.decode()

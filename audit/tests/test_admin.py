@@ -59,4 +59,5 @@ def test_history_link_lists_the_objects_events(admin_client, events):
     url = link.split('href="')[1].split('"')[0].replace("&amp;", "&")
     response = admin_client.get(url)
     assert response.status_code == 200
-    assert [e.pk for e in response.context["cl"].result_list] == [events[0].pk]
+    # its own event and the bulk event naming it among its rows, newest first
+    assert [e.pk for e in response.context["cl"].result_list] == [events[1].pk, events[0].pk]

@@ -126,3 +126,27 @@ def test_bulk_event_over_thousands_of_rows_reads_them_in_few_queries(
         )
     assert len(event.bulk["ids"]) == 3000
     assert audit_chain_verify().ok
+
+
+def test_an_objects_history_includes_the_bulk_event_that_created_it(admin_client):
+    """A charge made by the billing run is named only in its chunk's bulk event;
+    its history (selector and admin page) shows that event with its own."""
+    from django.urls import reverse
+
+    from audit.admin import history_url
+    from billing.models import Charge
+    from payments.tests.collection_helpers import billed_charge
+
+    charge = billed_charge("3000.00")
+    other = billed_charge("10.00")
+    actions = [event.action for event in events_for(charge)]
+    assert "billing.chunk" in actions
+    chunk = next(e for e in events_for(charge) if e.action == "billing.chunk")
+    assert charge.pk in chunk.bulk["ids"] and other.pk not in chunk.bulk["ids"]
+    assert Charge.objects.count() == 2
+
+    page = admin_client.get(history_url(charge))
+    assert page.status_code == 200
+    listed = {event.sequence for event in page.context["cl"].result_list}
+    assert chunk.sequence in listed
+    assert reverse("admin:audit_auditevent_changelist") in history_url(charge)
