@@ -20,7 +20,13 @@ import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from contracts.tests.factories import CustomerFactory
 from feemgmt.core.exceptions import BusinessError
@@ -125,6 +131,26 @@ class LedgerMachine(RuleBasedStateMachine):
         return any(k[0] == "C" and k[3] == charge[0] and v > 0 for k, v in self.model.items())
 
     # --- the operations ----------------------------------------------------
+
+    @initialize(
+        c=st.sampled_from([0, 1]),
+        currency=st.sampled_from(CURRENCIES),
+        n=cents,
+        deposit=st.booleans(),
+        prepaid=st.booleans(),
+    )
+    def start(self, c, currency, n, deposit, prepaid):
+        """Some examples start with a fee owed beside a paid deposit and/or a
+        prepaid balance of the same customer in the same currency: applying them
+        needs three earlier steps to line up, which random sequences rarely do."""
+        if not (deposit or prepaid):
+            return
+        if deposit:
+            self.bill(c, currency, "deposit", n)
+            self.pay(0, METHODS[0], n, False)  # the only charge so far
+        self.bill(c, currency, None, n)
+        if prepaid:
+            self.prepay(c, currency, METHODS[1], n, None)
 
     @rule(
         c=st.sampled_from([0, 1]),
@@ -462,8 +488,8 @@ def test_every_posting_sequence_keeps_the_ledger_balanced():
     )
     assert stats["examples"] >= EXAMPLES
     # the sequences reach every kind of posting about customers, and refusals too
-    # (deposit refunds and applications are rare: they need a deposit charge, its
-    # payment and a refund or a fee owed in one example); the company's cash and
+    # (deposit refunds are rare: they need a deposit charge, its payment and a
+    # refund in one example); the company's cash and
     # gateway fees have their own property test (test_cash.py): they have no caps
     # for this machine to probe
     company = (EntryKind.CASH_RECEIPT, EntryKind.CASH_PAYMENT, EntryKind.GATEWAY_FEE)
