@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "feemgmt.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from . import lookups  # noqa: F401  (registers field__any)

@@ -3,19 +3,40 @@ NOTHING and RETURNING, on PostgreSQL and SQLite alike.
 
 ``bulk_create`` builds a model instance per row and cannot say which rows an
 ignored conflict skipped; the billing run inserts hundreds of thousands of rows
-and must count exactly the ones it created. Values are adapted by the model's own
-fields (``get_db_prep_save``), so dates, decimals and aware datetimes reach each
-backend as the ORM would send them.
+and must count exactly the ones it created.
+
+Two ways in, one result:
+
+- a multi-row ``INSERT … VALUES``, values adapted by the model's own fields
+  (``get_db_prep_save``) so dates, decimals and aware datetimes reach each backend
+  as the ORM would send them — SQLite always, PostgreSQL for small batches;
+- on PostgreSQL, from ``COPY_FROM`` rows up, ``COPY … FROM STDIN`` in text format:
+  straight into the table when nothing is returned and no conflict may be
+  ignored, otherwise into a temporary table first and then one
+  ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`` from it. The server
+  parses the values with the columns' own input functions, so the Python side
+  only writes text; values must already be what the column holds (money
+  quantized, datetimes aware).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from enum import Enum
+from itertools import count
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 # Well below SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
 MAX_PARAMS = 30_000
+# From this many rows PostgreSQL is sent COPY instead of INSERT … VALUES.
+COPY_FROM = 1_000
+
+_scratch = count(1)
 
 
 def insert_rows(
@@ -36,8 +57,13 @@ def insert_rows(
     # The connection itself, not django.db.connection: that proxy resolves the
     # thread's connection on every attribute access, a million times per run.
     connection = connections[DEFAULT_DB_ALIAS]
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return []
     meta = model._meta
     fields = [meta.get_field(name) for name in columns]
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+        return _copy(connection, model, fields, rows, returning, ignore_conflicts)
     quote = connection.ops.quote_name
     head = (
         f"INSERT INTO {quote(meta.db_table)} "
@@ -64,3 +90,88 @@ def insert_rows(
             if returning:
                 result += cursor.fetchall()
     return result
+
+
+# --- COPY (PostgreSQL) ---------------------------------------------------------------
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
+
+
+def _text(value) -> str:
+    """One value in COPY's text format (the common types first: a statement's
+    hundred thousand rows pass through here)."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(_ESCAPES)
+    if kind is int or kind is Decimal:
+        return str(value)
+    if value is None:
+        return _NULL
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is dt.date:
+        return value.isoformat()
+    if kind is dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("COPY takes aware datetimes only")
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return _text(value.value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return _text(value.replace())
+    return str(value).translate(_ESCAPES)  # str subclasses, lazy translations, UUIDs
+
+
+def _writer(field) -> Callable:
+    if not isinstance(field, models.JSONField):
+        return _text
+    encoder = field.encoder  # as the field would encode it for a parameter
+
+    def json_text(value) -> str:
+        if value is None:
+            return _NULL
+        return json.dumps(value, cls=encoder, ensure_ascii=False).translate(_ESCAPES)
+
+    return json_text
+
+
+def _copy(connection, model, fields, rows, returning, ignore_conflicts) -> list[tuple]:
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(field.column) for field in fields)
+    writers = [_writer(field) for field in fields]
+    buffer = io.StringIO()
+    write = buffer.write
+    for row in rows:
+        write("\t".join([w(v) for w, v in zip(writers, row, strict=True)]))
+        write("\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg2's own cursor: Django's wrapper has no copy_expert
+        if not returning and not ignore_conflicts:
+            with connection.wrap_database_errors:  # IntegrityError, as from execute()
+                raw.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+            return []
+        scratch = quote(f"copy_{model._meta.db_table}_{next(_scratch)}")
+        tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        if returning:
+            tail += " RETURNING " + ", ".join(
+                quote(model._meta.get_field(n).column) for n in returning
+            )
+        # ON COMMIT DROP needs a transaction; a failure rolls the table back with it
+        with transaction.atomic(using=connection.alias):
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
+                f"SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with connection.wrap_database_errors:
+                raw.copy_expert(f"COPY {scratch} ({names}) FROM STDIN", buffer)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch}{tail}")
+            result = cursor.fetchall() if returning else []
+            cursor.execute(f"DROP TABLE {scratch}")
+        return result

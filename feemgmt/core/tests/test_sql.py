@@ -84,3 +84,46 @@ def test_large_inserts_are_split_and_values_keep_their_types(monkeypatch):
     assert [c.period_start for c in charges] == days
     assert {c.amount.amount for c in charges} == {Decimal("1234.56")}
     assert all(c.prorated for c in charges)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("returning", [(), ("id", "code")])
+def test_copy_writes_what_values_would(monkeypatch, returning):
+    """From COPY_FROM rows up PostgreSQL gets COPY: the same rows, text with tabs,
+    newlines and backslashes intact, conflicts skipped, the same columns returned."""
+    Customer.objects.create(code="C1", name="existing", email="a@example.com")
+    monkeypatch.setattr(sql, "COPY_FROM", 2)
+    now = dt.datetime.now(dt.UTC)
+    names = {"C1": "dup", "C2": "tab\there", "C3": "line\nbreak \\ back", "C4": "（中文）"}
+    returned = insert_rows(
+        Customer,
+        ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+        [(code, name, "x@example.com", "CNY", "", now, now) for code, name in names.items()],
+        returning=returning,
+        ignore_conflicts=True,
+    )
+    stored = dict(Customer.objects.values_list("code", "name"))
+    assert stored == {**names, "C1": "existing"}
+    if returning:
+        assert sorted(code for _pk, code in returned) == ["C2", "C3", "C4"]
+        assert {pk for pk, _code in returned} == set(
+            Customer.objects.exclude(code="C1").values_list("pk", flat=True)
+        )
+    else:
+        assert returned == []
+
+
+@pytest.mark.postgres
+def test_copy_without_conflicts_to_ignore_fails_whole(monkeypatch):
+    from django.db import IntegrityError, transaction
+
+    Customer.objects.create(code="C1", name="existing", email="a@example.com")
+    monkeypatch.setattr(sql, "COPY_FROM", 2)
+    now = dt.datetime.now(dt.UTC)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(
+            Customer,
+            ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+            [(code, code, "x@example.com", "CNY", "", now, now) for code in ("C2", "C1")],
+        )
+    assert list(Customer.objects.values_list("code", flat=True)) == ["C1"]
