@@ -10,13 +10,17 @@ moves them; the events are one per alert so that each alert's history shows them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from audit.services import audit_record, changes_between, snapshot
+from audit.services import audit_record, audit_record_bulk, changes_between, snapshot
 from contracts.models import Customer
+from feemgmt.core.sql import insert_rows
 
 from .choices import OPEN_STATUSES, AlertStatus, Severity
 from .models import Alert
@@ -58,6 +62,59 @@ def alert_raise(
         return alert
 
 
+@dataclass(frozen=True)
+class NewAlert:
+    kind: str
+    subject: str
+    message: str
+    severity: str = Severity.WARNING
+    customer_id: int | None = None
+
+
+# What never changes once an alert is raised (its status and owner do).
+BULK_FIELDS = ("kind", "severity", "subject", "customer_id", "message", "created_at")
+
+
+def alerts_raise_many(alerts: Sequence[NewAlert], *, action: str = "alerts.raised") -> int:
+    """Raise many alerts at once (a statement's overpayments): one insert, and one
+    ``action`` event naming the alerts created, so each alert's history shows it.
+    Subjects that already have an open alert of the kind are skipped, as
+    :func:`alert_raise` returns the one open. Returns how many were created."""
+    if not alerts:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        inserted = insert_rows(
+            Alert,
+            (*BULK_FIELDS, "status"),
+            [
+                (
+                    str(a.kind),
+                    str(a.severity),
+                    a.subject,
+                    a.customer_id,
+                    a.message,
+                    now,
+                    AlertStatus.OPEN.value,
+                )
+                for a in alerts
+            ],
+            returning=("id",),
+            ignore_conflicts=True,
+        )
+        ids = [pk for (pk,) in inserted]
+        if ids:
+            audit_record_bulk(
+                action=action,
+                model=Alert,
+                ids=ids,
+                fields=BULK_FIELDS,
+                object_type=Alert._meta.label_lower,
+                extra={"raised": len(ids)},
+            )
+    return len(ids)
+
+
 def _move(alerts: QuerySet[Alert], *, statuses, action: str, values: dict) -> int:
     """Set ``values`` (by field name: status, owner, resolved_at) on the alerts of
     ``alerts`` whose status is in ``statuses``, and record ``action`` for each one
@@ -90,10 +147,12 @@ def _move(alerts: QuerySet[Alert], *, statuses, action: str, values: dict) -> in
 
 
 @transaction.atomic
-def alerts_resolve(*, kind: str, subject: str) -> int:
-    """Close the open alerts of a kind about a subject (the problem went away)."""
+def alerts_resolve(*, kind: str, subject: str | Sequence[str]) -> int:
+    """Close the open alerts of a kind about a subject, or about each of several
+    (the problem went away)."""
+    subjects = [subject] if isinstance(subject, str) else list(subject)
     return _move(
-        Alert.objects.filter(kind=kind, subject=subject),
+        Alert.objects.filter(kind=kind, subject__in=subjects),
         statuses=OPEN_STATUSES,
         action="alert.resolved",
         values={"status": AlertStatus.RESOLVED, "resolved_at": timezone.now()},

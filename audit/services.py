@@ -163,7 +163,7 @@ def bulk_rows_digest(model: type[models.Model], ids: Sequence[int], fields: Sequ
     manager = model._base_manager
     for start in range(0, len(ids), BULK_QUERY_IDS):
         batch = ids[start : start + BULK_QUERY_IDS]
-        rows = manager.filter(pk__in=batch).order_by("pk").values_list("pk", *fields)
+        rows = manager.filter(pk__any=batch).order_by("pk").values_list("pk", *fields)
         for row in rows.iterator(chunk_size=2000):
             data = digest.add(list(row))
             row_digests.append(_row_digest(data))

@@ -18,6 +18,7 @@ JSON to bench/results/. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import json
 import os
@@ -140,6 +141,13 @@ def seed(n: int, rng: random.Random) -> None:
         rows,
     )
     Charge.objects.update(next_attempt_on=None)
+    # the planner's statistics, as autovacuum would have gathered them by the time a
+    # statement arrives: without them a 100,000-id lookup is planned for one row
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def statement(n: int, rng: random.Random) -> tuple[bytes, dict]:
@@ -175,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", metavar="PATH", help="write a cProfile of the import to PATH")
     args = parser.parse_args(argv)
 
     url = _database_url()
@@ -210,15 +219,29 @@ def main(argv: list[str] | None = None) -> None:
     print(f"statement: {len(data) / 1e6:.1f} MB, {mix}", flush=True)
     queries = 0
 
+    by_statement: dict[str, list] = {}
+
     def count(execute, sql, params, many, context):
         nonlocal queries
         queries += 1
-        return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = by_statement.setdefault(" ".join(sql.split()[:6])[:90], [0, 0.0])
+            spent[0] += 1
+            spent[1] += time.perf_counter() - began
 
     with on_the_day(TODAY), connection.execute_wrapper(count):
+        profiler = cProfile.Profile() if args.profile else None
         started = time.perf_counter()
+        if profiler:
+            profiler.enable()
         summary = statement_import(account=account, data=data, filename="bench.csv")
         seconds = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {
         "lines": summary.lines_read,
@@ -236,6 +259,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     for key, value in result.items():
         print(f"{key:<18} {value}")
+    print("\nslowest statements (count, seconds):")
+    for head, (n, spent) in sorted(by_statement.items(), key=lambda kv: -kv[1][1])[:12]:
+        print(f"  {n:>6} {spent:7.2f}  {head}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

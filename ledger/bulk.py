@@ -23,12 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feemgmt.core.exceptions import BusinessError
-from feemgmt.core.money import Money
 from feemgmt.core.sql import insert_rows
 
 from .choices import EntryKind
 from .models import Account, JournalEntry, JournalLine
-from .services import checked_lines
+from .services import check_currency, checked_amounts
 
 __all__ = ["Posting", "post_many"]
 
@@ -46,23 +45,25 @@ class Posting:
     memo: str = ""
 
 
+_KINDS = frozenset(EntryKind.values)
+
+
 def _check(posting: Posting) -> list[tuple[Account, Decimal]]:
-    if posting.kind not in EntryKind.values:
+    if posting.kind not in _KINDS:
         raise BusinessError(
             {"kind": [_("Unknown entry kind “%(value)s”.") % {"value": posting.kind}]}
         )
     if not posting.reference:
         raise BusinessError({"reference": [_("A journal entry needs a reference.")]})
-    return checked_lines(
-        posting.currency,
-        [(account, Money(amount, posting.currency)) for account, amount in posting.lines],
-    )
+    return checked_amounts(posting.currency, posting.lines)
 
 
 def post_many(postings: Sequence[Posting]) -> dict[tuple[str, str], int]:
     """Insert every posting; returns the entry id of each (kind, reference)."""
     if not postings:
         return {}
+    for currency in {posting.currency for posting in postings}:
+        check_currency(currency)
     checked = [_check(posting) for posting in postings]
     now = timezone.now()
     returned = insert_rows(

@@ -222,7 +222,7 @@ def charges_settle(*, charge_ids: Sequence[int]) -> list[int]:
             batch = ids[start : start + _BATCH]
             rows = (
                 Charge.objects.select_for_update(of=("self",))
-                .filter(pk__in=batch)
+                .filter(pk__any=batch)
                 .order_by("pk")
                 .values_list("pk", "status")
             )
@@ -233,7 +233,7 @@ def charges_settle(*, charge_ids: Sequence[int]) -> list[int]:
                 check_charge_transition(status, ChargeStatus.PAID)
                 moving.append(pk)
                 before[status] += 1
-            Charge.objects.filter(pk__in=moving).update(
+            Charge.objects.filter(pk__any=moving).update(
                 status=ChargeStatus.PAID, next_attempt_on=None, updated_at=timezone.now()
             )
             settled += moving

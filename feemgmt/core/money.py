@@ -33,7 +33,8 @@ def minor_digits(currency: str) -> int:
 
 
 @lru_cache(maxsize=64)
-def _exponent(currency: str) -> Decimal:
+def minor_unit(currency: str) -> Decimal:
+    """The currency's minor unit as a Decimal exponent (0.01 for CNY, 1 for JPY)."""
     return Decimal(1).scaleb(-minor_digits(currency))
 
 
@@ -47,7 +48,7 @@ def quantize(value: Money | Decimal | int | str, currency: str | None = None) ->
             raise ValueError("a currency is required to quantize a bare amount")
         amount = Decimal(value)
     currency = str(currency)
-    return Money(amount.quantize(_exponent(currency), rounding=ROUND_HALF_UP), currency)
+    return Money(amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP), currency)
 
 
 def money(amount: Decimal | int | str, currency: str) -> Money:
@@ -97,7 +98,7 @@ def split_largest_remainder(total: Money, weights: Sequence[Decimal | int]) -> l
         raise ValueError("weights must be non-negative and not all zero")
     total = quantize(total)
     currency = total.currency.code
-    unit = _exponent(currency)
+    unit = minor_unit(currency)
     units_total = int(total.amount / unit)
     weight_sum = sum(weights)
     exact = [Decimal(units_total) * w / weight_sum for w in weights]

@@ -133,7 +133,7 @@ def accounts_for_customers(
 
     def fetch():
         rows = Account.objects.filter(
-            purpose=purpose, customer_id__in=customer_ids, currency__in=currencies
+            purpose=purpose, customer_id__any=customer_ids, currency__in=currencies
         )
         return {(a.customer_id, a.currency): a for a in rows}
 

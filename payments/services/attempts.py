@@ -238,7 +238,7 @@ def attempts_succeed(*, attempt_ids: Sequence[int]) -> list[int]:
             batch = ids[start : start + _BATCH]
             rows = (
                 PaymentAttempt.objects.select_for_update()
-                .filter(pk__in=batch)
+                .filter(pk__any=batch)
                 .order_by("pk")
                 .values_list("pk", "status")
             )
@@ -250,7 +250,7 @@ def attempts_succeed(*, attempt_ids: Sequence[int]) -> list[int]:
                 moving.append(pk)
                 before[status] += 1
             now = timezone.now()
-            PaymentAttempt.objects.filter(pk__in=moving).update(
+            PaymentAttempt.objects.filter(pk__any=moving).update(
                 status=AttemptStatus.SUCCEEDED,
                 decided_at=now,
                 error_code="",

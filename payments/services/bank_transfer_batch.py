@@ -32,7 +32,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from alerts.choices import AlertKind
-from alerts.services import alert_raise, alerts_resolve
+from alerts.services import NewAlert, alerts_raise_many, alerts_resolve
 from billing.models import Charge
 from billing.services import charges_settle
 from contracts.choices import SigningTreatment
@@ -87,7 +87,7 @@ def _notices(references: set[str]) -> dict[str, tuple[int, int]]:
     refs = sorted(references)
     for start in range(0, len(refs), BATCH):
         rows = PaymentAttempt.objects.filter(
-            method=METHOD, provider_reference__in=refs[start : start + BATCH]
+            method=METHOD, provider_reference__any=refs[start : start + BATCH]
         ).values_list("provider_reference", "pk", "charge_id")
         found.update({ref: (pk, charge_id) for ref, pk, charge_id in rows})
     return found
@@ -98,7 +98,7 @@ def _lock_charges(charge_ids: list[int]) -> dict[int, _Charge]:
     for start in range(0, len(charge_ids), BATCH):
         rows = (
             Charge.objects.select_for_update(of=("self",))
-            .filter(pk__in=charge_ids[start : start + BATCH])
+            .filter(pk__any=charge_ids[start : start + BATCH])
             .order_by("pk")
             .values_list(
                 "pk",
@@ -120,7 +120,7 @@ def _lock_attempts(attempt_ids: list[int]) -> None:
     for start in range(0, len(attempt_ids), BATCH):
         list(
             PaymentAttempt.objects.select_for_update()
-            .filter(pk__in=attempt_ids[start : start + BATCH])
+            .filter(pk__any=attempt_ids[start : start + BATCH])
             .order_by("pk")
             .values_list("pk")
         )
@@ -137,7 +137,7 @@ def _owed(charges: dict[int, _Charge]) -> None:
         rows = (
             JournalLine.objects.filter(
                 account__purpose=AccountPurpose.RECEIVABLE,
-                entry__subject__in=keys[start : start + BATCH],
+                entry__subject__any=keys[start : start + BATCH],
             )
             .values_list("entry__subject")
             .annotate(total=Sum("amount"))
@@ -147,7 +147,7 @@ def _owed(charges: dict[int, _Charge]) -> None:
             charge.owed = money_from_db(total, charge.amount.currency.code).amount
     collected = dict(
         PaymentAttempt.objects.filter(
-            charge_id__in=[c.pk for c in other], status=AttemptStatus.SUCCEEDED
+            charge_id__any=[c.pk for c in other], status=AttemptStatus.SUCCEEDED
         )
         .values_list("charge_id")
         .annotate(total=Sum("amount"))
@@ -261,6 +261,7 @@ def _post(postings) -> None:
         for currency in {currency for _customer, currency in customers}
     }
     entries = []
+    alerts = []
     for reference, charge, transfer, applied, excess in postings:
         currency = charge.amount.currency.code
         key = (charge.customer_id, currency)
@@ -289,17 +290,20 @@ def _post(postings) -> None:
                     ),
                 )
             )
-            alert_raise(
-                kind=AlertKind.UNEXPECTED_PAYMENT,
-                subject=charge_subject(charge.pk),
-                customer=charge.customer_id,
-                message=_(
-                    "A transfer quoting %(ref)s brought %(excess)s more than the charge "
-                    "still needed; it was credited to the customer's prepaid balance."
+            alerts.append(
+                NewAlert(
+                    kind=AlertKind.UNEXPECTED_PAYMENT,
+                    subject=charge_subject(charge.pk),
+                    customer_id=charge.customer_id,
+                    message=_(
+                        "A transfer quoting %(ref)s brought %(excess)s more than the charge "
+                        "still needed; it was credited to the customer's prepaid balance."
+                    )
+                    % {"ref": transfer.reference, "excess": money_label(Money(excess, currency))},
                 )
-                % {"ref": transfer.reference, "excess": money_label(Money(excess, currency))},
             )
     post_many(entries)
+    alerts_raise_many(alerts)
 
 
 def _settle(touched: dict[int, int], charges: dict[int, _Charge]) -> None:
@@ -307,9 +311,9 @@ def _settle(touched: dict[int, int], charges: dict[int, _Charge]) -> None:
         return
     charges_settle(charge_ids=list(touched))
     attempts_succeed(attempt_ids=list(touched.values()))
-    overdue = [pk for pk in touched if charges[pk].status == "overdue"]
-    for pk in overdue:
-        alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=charge_subject(pk))
+    overdue = [charge_subject(pk) for pk in touched if charges[pk].status == "overdue"]
+    if overdue:
+        alerts_resolve(kind=AlertKind.CHARGE_OVERDUE, subject=overdue)
     attempt_ids = sorted(touched.values())
 
     def hand_over():

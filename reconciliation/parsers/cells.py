@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,7 +31,8 @@ __all__ = [
 ]
 
 _STRIP = " \t\r\n\u3000\ufeff\u00a0\u200b"
-_PLACEHOLDER_RE = re.compile(r"^[-/—－_]+$")
+_PLACEHOLDER_START = "-/—－_"
+_PLACEHOLDER_RE = re.compile(rf"^[{_PLACEHOLDER_START}]+$")
 _LEADING_DASHES_RE = re.compile(r"^-{5,}\s+")
 _HEADER_DROP_RE = re.compile(r"[\s\u3000\ufeff\u00a0\u200b]+")
 _HEADER_TRANS = str.maketrans({"（": "(", "）": ")", "：": ":", "／": "/"})
@@ -41,6 +43,7 @@ _SEPARATED_DATE_RE = re.compile(
 )
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*\d{2}:?\d{2}(?::?\d{2})?)?$")
 _AMOUNT_RE = re.compile(r"^\d+(?:\.\d*)?$|^\.\d+$")
+_PLAIN_AMOUNT_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 _CENT = Decimal("0.01")
 
 _CURRENCIES = {
@@ -64,6 +67,8 @@ _CURRENCIES = {
 
 def raw_text(value: Any) -> str:
     """A cell as staff would read it in the file: trimmed, nothing else changed."""
+    if type(value) is str:  # nearly every cell of a CSV: the shortest way first
+        return value.strip(_STRIP)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -85,6 +90,8 @@ def clean_text(value: Any) -> str:
     """A cell's meaning as text: placeholders such as ``-``, ``/`` or a run of
     dashes mean "no value" and become ""."""
     text = raw_text(value)
+    if not text or text[0] not in _PLACEHOLDER_START:
+        return text
     if _PLACEHOLDER_RE.match(text):
         return ""
     return _LEADING_DASHES_RE.sub("", text)
@@ -116,6 +123,8 @@ def _to_decimal(value: Any) -> Decimal | None:
     text = clean_text(value)
     if not text:
         return None
+    if _PLAIN_AMOUNT_RE.match(text):  # 1234.56 or -1234.56: nothing to undo
+        return Decimal(text)
     text = text.replace("−", "-").replace("＋", "+").replace("－", "-")
     negative = False
     if text.startswith("(") and text.endswith(")"):
@@ -172,6 +181,12 @@ def try_parse_date(value: Any, formats: tuple[str, ...] = ()) -> dt.date | None:
     text = clean_text(value)
     if not text:
         return None
+    return _date_of_text(text, tuple(formats))
+
+
+@lru_cache(maxsize=4096)
+def _date_of_text(text: str, formats: tuple[str, ...]) -> dt.date | None:
+    """A statement's lines share a handful of dates: each text is read once."""
     for fmt in formats:
         for candidate in (text, text.split()[0]):
             try:

@@ -177,6 +177,10 @@ class Row:
     number: int
     where: str
     cells: list[Any]
+    texts: list[str] = field(init=False, repr=False)  # each cell's clean_text, once
+
+    def __post_init__(self):
+        self.texts = [clean_text(cell) for cell in self.cells]
 
     def value(self, index: int | None) -> Any:
         if index is None or index >= len(self.cells):
@@ -184,7 +188,9 @@ class Row:
         return self.cells[index]
 
     def text(self, index: int | None) -> str:
-        return clean_text(self.value(index))
+        if index is None or index >= len(self.texts):
+            return ""
+        return self.texts[index]
 
 
 class Table:
@@ -235,7 +241,7 @@ class Table:
         caller reports what is wrong with it instead of silently dropping it."""
         for number, cells in self.grid.rows[self.header_index + 1 :]:
             row = Row(number, self.grid.where(number), cells)
-            filled = [clean_text(cell) for cell in cells if clean_text(cell)]
+            filled = [text for text in row.texts if text]
             if not filled:
                 continue
             if is_data(row):

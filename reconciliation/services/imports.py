@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -236,7 +236,7 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
             line.value_on,
             quantize(line.amount, line.currency or account.currency).amount,
             line.currency or account.currency,
-            line.fee,
+            quantize(line.fee, line.currency or account.currency).amount,
             str(line.kind),
             line.reference[:140],
             line.narrative,
@@ -251,10 +251,10 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
         )
         for line, fingerprint in zip(lines, prints, strict=True)
     ]
-    inserted = insert_rows(StatementLine, _COLUMNS, rows, returning=("id",), ignore_conflicts=True)
-    new = list(
-        StatementLine.objects.filter(pk__in=[pk for (pk,) in inserted]).order_by("line_no", "id")
+    inserted = insert_rows(
+        StatementLine, _COLUMNS, rows, returning=("id", "fingerprint"), ignore_conflicts=True
     )
+    new = _as_stored(rows, dict((fingerprint, pk) for pk, fingerprint in inserted))
     with recorded_by_the_import():
         totals = statement_lines_match(account=account, lines=new, on=on)
     sections = parsed.sections
@@ -282,6 +282,24 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
     statement.save()
     _audit_import(statement, [line.pk for line in new], summary)
     return summary
+
+
+def _as_stored(rows: list[tuple], ids: dict[str, int]) -> list[StatementLine]:
+    """The lines just inserted (``ids``: fingerprint to id), as instances built
+    from the values written — what reading them back would give, without reading
+    a hundred thousand rows back."""
+    names = [field.attname for field in StatementLine._meta.concrete_fields]
+    at = {name: index for index, name in enumerate(_COLUMNS)}
+    fingerprint = at["fingerprint"]
+    order = [at.get(name) for name in names]  # None: the id
+    lines = []
+    for row in rows:
+        pk = ids.get(row[fingerprint])
+        if pk is not None:
+            values = [pk if index is None else row[index] for index in order]
+            lines.append(StatementLine.from_db(DEFAULT_DB_ALIAS, names, values))
+    lines.sort(key=lambda line: (line.line_no, line.pk))
+    return lines
 
 
 # What never changes once imported: a line's figures, and what matching decided.
@@ -316,7 +334,7 @@ def _audit_import(statement: Statement, line_ids: list[int], summary: ImportSumm
         object_id=statement.pk,
         extra=facts,
     )
-    matches = list(Match.objects.filter(line_id__in=line_ids).values_list("pk", flat=True))
+    matches = list(Match.objects.filter(line_id__any=line_ids).values_list("pk", flat=True))
     if matches:
         audit_record_bulk(
             action="statement.matched",
@@ -326,7 +344,7 @@ def _audit_import(statement: Statement, line_ids: list[int], summary: ImportSumm
             object_type="reconciliation.statement",
             object_id=statement.pk,
         )
-    found = list(Discrepancy.objects.filter(line_id__in=line_ids).values_list("pk", flat=True))
+    found = list(Discrepancy.objects.filter(line_id__any=line_ids).values_list("pk", flat=True))
     if found:
         audit_record_bulk(
             action="statement.discrepancies",

@@ -21,18 +21,40 @@ from payments.models import PaymentAttempt
 from ...choices import AccountKind, DiscrepancyKind, DiscrepancyStatus
 from ...models import BankAccount, Discrepancy, StatementLine
 
-# Inside a statement import the discrepancies matching raises are recorded together,
-# in one bulk event per file (imports.py); anywhere else each one is its own event.
-_IN_IMPORT: ContextVar[bool] = ContextVar("reconciliation_in_import", default=False)
+# Inside a statement import the discrepancies matching raises are gathered and
+# inserted together when matching ends, and recorded in one bulk event per file
+# (imports.py); anywhere else each one is inserted and recorded on its own.
+_IN_IMPORT: ContextVar[list | None] = ContextVar("reconciliation_in_import", default=None)
+
+# The columns a discrepancy raised by matching is written with.
+RAISED_COLUMNS = (
+    "kind",
+    "account_id",
+    "line_id",
+    "charge_id",
+    "amount",
+    "amount_currency",
+    "message",
+    "status",
+    "resolution",
+    "created_at",
+    "updated_at",
+)
 
 
 @contextmanager
 def recorded_by_the_import():
-    token = _IN_IMPORT.set(True)
+    """Gather the discrepancies raised inside the block; insert them set-based at
+    its end (a statement of 100,000 lines may raise thousands)."""
+    gathered: list[tuple] = []
+    token = _IN_IMPORT.set(gathered)
     try:
         yield
     finally:
         _IN_IMPORT.reset(token)
+    if gathered:
+        # a line has at most one discrepancy of a kind: a second one is the same one
+        insert_rows(Discrepancy, RAISED_COLUMNS, gathered, ignore_conflicts=True)
 
 
 def discrepancy_open(
@@ -43,8 +65,29 @@ def discrepancy_open(
     line: StatementLine | None = None,
     charge_id: int | None = None,
     amount: Money | None = None,
-) -> Discrepancy:
-    """Record a discrepancy, or return the one already recorded about the same thing."""
+) -> Discrepancy | None:
+    """Record a discrepancy, or return the one already recorded about the same thing.
+
+    Inside :func:`recorded_by_the_import` it is only gathered (and None returned)."""
+    gathered = _IN_IMPORT.get()
+    if gathered is not None:
+        now = timezone.now()
+        gathered.append(
+            (
+                str(kind),
+                account_id,
+                line.pk if line is not None else None,
+                charge_id,
+                amount.amount if amount is not None else None,
+                amount.currency.code if amount is not None else settings.DEFAULT_CURRENCY,
+                message,
+                DiscrepancyStatus.OPEN.value,
+                "",
+                now,
+                now,
+            )
+        )
+        return None
     try:
         with transaction.atomic():
             discrepancy = Discrepancy.objects.create(
@@ -61,20 +104,19 @@ def discrepancy_open(
         return Discrepancy.objects.get(
             kind=kind, charge_id=charge_id, line__isnull=True, status=DiscrepancyStatus.OPEN
         )
-    if not _IN_IMPORT.get():
-        audit_record(
-            action="discrepancy.raised",
-            obj=discrepancy,
-            changes={
-                "after": {
-                    "kind": kind,
-                    "line": line.pk if line is not None else None,
-                    "charge": charge_id,
-                    "amount": str(amount.amount) if amount is not None else None,
-                    "message": message,
-                }
-            },
-        )
+    audit_record(
+        action="discrepancy.raised",
+        obj=discrepancy,
+        changes={
+            "after": {
+                "kind": kind,
+                "line": line.pk if line is not None else None,
+                "charge": charge_id,
+                "amount": str(amount.amount) if amount is not None else None,
+                "message": message,
+            }
+        },
+    )
     return discrepancy
 
 

@@ -80,7 +80,7 @@ def suggest(lines: Sequence[StatementLine]) -> set[int]:
             )
             suggested.add(line.pk)
     Match.objects.bulk_create(matches)
-    StatementLine.objects.filter(pk__in=suggested).update(status=LineStatus.SUGGESTED)
+    StatementLine.objects.filter(pk__any=suggested).update(status=LineStatus.SUGGESTED)
     return suggested
 
 

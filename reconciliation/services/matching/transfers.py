@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from feemgmt.core.exceptions import BusinessError
+from feemgmt.core.sql import insert_rows
 from ledger.bulk import Posting, post_many
 from ledger.cash import cash_account
 from ledger.choices import AccountPurpose, EntryKind
@@ -29,6 +30,7 @@ from ..discrepancies import discrepancy_open
 from .exact import RECEIPT_EFFECT, LineContext, line_reference, receipt_discrepancy
 
 _METHOD = "bank_transfer"
+_MATCH_COLUMNS = ("line_id", "charge_id", "attempt_id", "effect", "reasons")
 
 
 def transfers_match(
@@ -51,7 +53,7 @@ def transfers_match(
     )
     effects: dict[int, str] = {}
     leftover: list[StatementLine] = []
-    matches: list[Match] = []
+    matches: list[tuple] = []
     receipts: list[tuple[StatementLine, object]] = []
     now = timezone.now()
     for (line, reference), result in zip(lines, results, strict=True):
@@ -70,31 +72,26 @@ def transfers_match(
             continue
         effect = RECEIPT_EFFECT[result.effect]
         effects[line.pk] = effect
-        matches.append(
-            Match(
-                line=line,
-                charge_id=result.charge_id,
-                attempt_id=result.attempt_id,
-                method=MatchMethod.REFERENCE,
-                status=MatchStatus.CONFIRMED,
-                effect=effect,
-                score=100,
-                reasons=[reference],
-                decided_at=now,
-            )
-        )
+        matches.append((line.pk, result.charge_id, result.attempt_id, str(effect), [reference]))
         receipts.append((line, result))
-    Match.objects.bulk_create(matches, batch_size=2_000)
+    insert_rows(
+        Match,
+        (*_MATCH_COLUMNS, "method", "status", "score", "decided_at", "created_at", "updated_at"),
+        [
+            (*match, MatchMethod.REFERENCE.value, MatchStatus.CONFIRMED.value, 100, now, now, now)
+            for match in matches
+        ],
+    )
     matched = [line.pk for line, _result in receipts]
     for start in range(0, len(matched), 10_000):
-        StatementLine.objects.filter(pk__in=matched[start : start + 10_000]).update(
+        StatementLine.objects.filter(pk__any=matched[start : start + 10_000]).update(
             status=LineStatus.MATCHED
         )
     _move_to_cash(context, [line for line, _result in receipts])
     unusual = [(line, result) for line, result in receipts if result.effect != Receipt.SETTLED]
     keys = dict(
         PaymentAttempt.objects.filter(
-            pk__in=[result.attempt_id for _line, result in unusual]
+            pk__any=[result.attempt_id for _line, result in unusual]
         ).values_list("pk", "idempotency_key")
     )
     for line, result in unusual:
