@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.utils.translation import gettext as _
