@@ -3,13 +3,18 @@ of the same amount, scored by date and payer, for a clerk to confirm or reject."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
-from feemgmt.core.money import money_label
+from billing.models import Charge
+from feemgmt.core.money import Money, money_from_db, money_label
+from feemgmt.core.sql import insert_rows
 from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
 
@@ -30,73 +35,88 @@ SUGGEST_KEEP = 3
 # --- Suggestions --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Notice:
+    """An open bank-transfer notice, with what scoring reads of its charge."""
+
+    pk: int
+    charge_id: int
+    amount: Money
+    due_date: dt.date
+    customer_name: str
+
+
+def _open_notices(amounts: set) -> dict[tuple[str, object], list[_Notice]]:
+    """The open notices of these amounts, by (currency, amount). Two plain lookups —
+    the notices by amount, then their charges by id — rather than one four-table
+    join whose plan depends on how fresh the statistics are."""
+    rows = list(
+        PaymentAttempt.objects.filter(
+            method="bank_transfer", status=AttemptStatus.PENDING, amount__any=amounts
+        ).values_list("pk", "charge_id", "amount", "amount_currency")
+    )
+    charges = {
+        pk: (due, name)
+        for pk, due, name in Charge.objects.filter(
+            pk__any={charge_id for _pk, charge_id, _a, _c in rows}
+        ).values_list("pk", "due_date", "contract__customer__name")
+    }
+    found: dict[tuple[str, object], list[_Notice]] = defaultdict(list)
+    for pk, charge_id, amount, currency in rows:
+        due, name = charges[charge_id]
+        notice = _Notice(pk, charge_id, money_from_db(amount, currency), due, name)
+        found[(currency, notice.amount.amount)].append(notice)
+    return found
+
+
+_COLUMNS = ("line_id", "charge_id", "attempt_id", "score", "reasons", "created_at", "updated_at")
+
+
 def suggest(lines: Sequence[StatementLine]) -> set[int]:
     """Store up to three ranked candidates per money-in line; returns the lines that
-    got one. Candidates come from one query over the open bank-transfer notices of
-    the amounts seen, grouped by amount: no query per line."""
+    got one. Candidates come from the open bank-transfer notices of the amounts
+    seen, read once and grouped by amount: no query per line."""
     wanted = [line for line in lines if line.amount.amount > 0]
     if not wanted:
         return set()
-    amounts = {line.amount.amount for line in wanted}
-    candidates: dict[tuple[str, object], list[PaymentAttempt]] = defaultdict(list)
-    open_notices = (
-        PaymentAttempt.objects.filter(
-            method="bank_transfer", status=AttemptStatus.PENDING, amount__in=amounts
-        )
-        .select_related("charge__contract__customer")
-        .only(
-            "id",
-            "amount",
-            "amount_currency",
-            "idempotency_key",
-            "charge__id",
-            "charge__due_date",
-            "charge__contract__number",
-            "charge__contract__customer__name",
-        )
-    )
-    for attempt in open_notices:
-        candidates[(attempt.amount.currency.code, attempt.amount.amount)].append(attempt)
-    matches: list[Match] = []
+    candidates = _open_notices({line.amount.amount for line in wanted})
+    now = timezone.now()
+    matches: list[tuple] = []
     suggested: set[int] = set()
     for line in wanted:
         scored = []
-        for attempt in candidates.get((line.amount.currency.code, line.amount.amount), ()):
-            score, reasons = _score(line, attempt)
+        for notice in candidates.get((line.amount.currency.code, line.amount.amount), ()):
+            score, reasons = _score(line, notice)
             if score >= SUGGEST_MIN_SCORE:
-                scored.append((score, attempt.pk, attempt, reasons))
+                scored.append((score, notice.pk, notice, reasons))
         scored.sort(key=lambda item: (-item[0], item[1]))
-        for score, _pk, attempt, reasons in scored[:SUGGEST_KEEP]:
-            matches.append(
-                Match(
-                    line=line,
-                    charge_id=attempt.charge_id,
-                    attempt=attempt,
-                    method=MatchMethod.SUGGESTION,
-                    status=MatchStatus.SUGGESTED,
-                    score=score,
-                    reasons=reasons,
-                )
-            )
+        for score, _pk, notice, reasons in scored[:SUGGEST_KEEP]:
+            matches.append((line.pk, notice.charge_id, notice.pk, score, reasons, now, now))
             suggested.add(line.pk)
-    Match.objects.bulk_create(matches)
+    insert_rows(
+        Match,
+        (*_COLUMNS, "method", "status", "effect"),
+        [
+            (*match, MatchMethod.SUGGESTION.value, MatchStatus.SUGGESTED.value, "")
+            for match in matches
+        ],
+    )
     StatementLine.objects.filter(pk__any=suggested).update(status=LineStatus.SUGGESTED)
     return suggested
 
 
-def _score(line: StatementLine, attempt: PaymentAttempt) -> tuple[int, list[str]]:
+def _score(line: StatementLine, notice: _Notice) -> tuple[int, list[str]]:
     """50 for the exact amount, up to 25 for the date, up to 25 for the payer's name."""
-    charge = attempt.charge
-    days = (line.booked_on - charge.due_date).days
+    days = (line.booked_on - notice.due_date).days
     if not -SUGGEST_DAYS_BEFORE_DUE <= days <= SUGGEST_DAYS_AFTER_DUE:
         return 0, []
     reasons = [_("same amount %(amount)s") % {"amount": money_label(line.amount)}]
     date_points = round(25 * (1 - abs(days) / SUGGEST_DAYS_AFTER_DUE))
     reasons.append(
         _("booked %(days)s days from the due date %(due)s")
-        % {"days": days, "due": charge.due_date.isoformat()}
+        % {"days": days, "due": notice.due_date.isoformat()}
     )
-    name = charge.contract.customer.name
+    name = notice.customer_name
     similarity = fuzz.token_set_ratio(line.counterparty_name, name) if line.counterparty_name else 0
     if similarity >= 60:
         reasons.append(
