@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from stdnum.cn import uscc
 
 from billing.models import Charge
-from contracts.management.commands.demo_data import demo_plan
+from contracts.demo.plan import demo_plan
 from contracts.models import Contract, Customer, Fee
 
 TODAY = dt.date(2026, 11, 28)
