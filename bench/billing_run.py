@@ -173,9 +173,21 @@ def timed_run(label: str, on: dt.date, chunk_size: int | None) -> dict:
     }
 
 
-def _concurrent_worker(on: str, chunk_size: int | None, barrier, results) -> None:
+def _without_audit() -> None:
+    """The run without its audit events, for the comparison: the chunk's bulk event
+    (digest read back, chain lock, insert) replaced by nothing, in this process."""
+    import billing.services.run as run
+
+    run.audit_record_bulk = lambda **kwargs: None
+
+
+def _concurrent_worker(
+    on: str, chunk_size: int | None, barrier, results, without_audit: bool = False
+) -> None:
     """One of the concurrent runs (a separate process, as two Celery workers are)."""
     _setup_django()
+    if without_audit:
+        _without_audit()
     from django.db import connection
 
     from billing.services import billing_run
@@ -196,14 +208,17 @@ def _concurrent_worker(on: str, chunk_size: int | None, barrier, results) -> Non
     connection.close()
 
 
-def concurrent_runs(on: dt.date, chunk_size: int | None, processes: int = 2) -> dict:
+def concurrent_runs(
+    on: dt.date, chunk_size: int | None, processes: int = 2, without_audit: bool = False
+) -> dict:
     before = charge_count()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes + 1)
     results = context.Queue()
     workers = [
         context.Process(
-            target=_concurrent_worker, args=(on.isoformat(), chunk_size, barrier, results)
+            target=_concurrent_worker,
+            args=(on.isoformat(), chunk_size, barrier, results, without_audit),
         )
         for _ in range(processes)
     ]
@@ -303,11 +318,18 @@ def main(argv: list[str] | None = None) -> None:
         help="how long ago the contracts were loaded; default 365",
     )
     parser.add_argument("--chunk-size", type=int, default=None, help="default: settings")
+    parser.add_argument(
+        "--without-audit",
+        action="store_true",
+        help="bill without the billing.chunk audit events (to compare the throughput)",
+    )
     args = parser.parse_args(argv)
 
     url = _database_url()
     name = reset_database(url)
     _setup_django()
+    if args.without_audit:
+        _without_audit()
     from django.conf import settings
     from django.core.management import call_command
     from django.utils import timezone
@@ -328,7 +350,9 @@ def main(argv: list[str] | None = None) -> None:
     rows.append(timed_run("(b) same run again", today, chunk_size))
     assert rows[-1]["charges"] == 0, "a repeated run created charges"
     rows.append(timed_run("(c) 1st of next month", first_of_month(today, 1), chunk_size))
-    concurrent = concurrent_runs(first_of_month(today, 2), chunk_size)
+    concurrent = concurrent_runs(
+        first_of_month(today, 2), chunk_size, without_audit=args.without_audit
+    )
     rows.append(concurrent)
     duplicates = duplicate_charges()
 

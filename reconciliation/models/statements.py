@@ -70,11 +70,21 @@ class Statement(TimeStampedModel):
 class StatementLine(models.Model):
     """One movement on a statement, signed from the account's side (+ money in)."""
 
+    # No index of their own: (statement, line_no) and the unique (account,
+    # fingerprint) lead with them, and each index is one more write per line imported.
     statement = models.ForeignKey(
-        Statement, on_delete=models.PROTECT, related_name="lines", verbose_name=_("statement")
+        Statement,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("statement"),
+        db_index=False,
     )
     account = models.ForeignKey(
-        BankAccount, on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving account")
+        BankAccount,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("receiving account"),
+        db_index=False,
     )
     line_no = models.PositiveIntegerField(_("line number"))
     booked_on = models.DateField(_("booked on"))
