@@ -108,14 +108,15 @@ def _key(key) -> str:
     return key if isinstance(key, str) else canonical_text(key)
 
 
+# One encoder for every hash: json.dumps with options builds a new one per call,
+# and the bulk events encode a row at a time.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_text(value) -> str:
-    return json.dumps(
-        normalise(value),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+    return _ENCODER.encode(normalise(value))
 
 
 def canonical_bytes(value) -> bytes:

@@ -163,8 +163,9 @@ def bulk_rows_digest(model: type[models.Model], ids: Sequence[int], fields: Sequ
     manager = model._base_manager
     for start in range(0, len(ids), BULK_QUERY_IDS):
         batch = ids[start : start + BULK_QUERY_IDS]
+        # a batch at a time (at most BULK_QUERY_IDS rows), not a server-side cursor
         rows = manager.filter(pk__any=batch).order_by("pk").values_list("pk", *fields)
-        for row in rows.iterator(chunk_size=2000):
+        for row in rows:
             data = digest.add(list(row))
             row_digests.append(_row_digest(data))
             found.append(row[0])
