@@ -181,6 +181,36 @@ def _without_audit() -> None:
     run.audit_record_bulk = lambda **kwargs: None
 
 
+def audit_cost(start: dt.date, months: int, chunk_size: int | None) -> dict:
+    """The monthly run's throughput with and without its audit events, measured on
+    the same database: the months from ``start`` on, billed alternately with and
+    without them (month after month, so both see the same kind of month and the same
+    table sizes). Returns charges/s of each and the cost of auditing in percent."""
+    import billing.services.run as run
+    from billing.services import billing_run
+
+    real = run.audit_record_bulk
+    totals = {True: [0, 0.0], False: [0, 0.0]}
+    try:
+        for k in range(months):
+            audited = k % 2 == 0
+            run.audit_record_bulk = real if audited else (lambda **kwargs: None)
+            day = first_of_month(start, k)
+            with on_the_day(day):
+                result = billing_run(on=day, chunk_size=chunk_size)
+            totals[audited][0] += result.charges_created
+            totals[audited][1] += result.seconds
+    finally:
+        run.audit_record_bulk = real
+    rate = {key: n / s if s else 0.0 for key, (n, s) in totals.items()}
+    return {
+        "months": months,
+        "with_audit": round(rate[True]),
+        "without_audit": round(rate[False]),
+        "cost_percent": round(100 * (1 - rate[True] / rate[False]), 1) if rate[False] else None,
+    }
+
+
 def _concurrent_worker(
     on: str, chunk_size: int | None, barrier, results, without_audit: bool = False
 ) -> None:
@@ -323,6 +353,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="bill without the billing.chunk audit events (to compare the throughput)",
     )
+    parser.add_argument(
+        "--audit-months",
+        type=int,
+        default=12,
+        help="(e): monthly runs billed alternately with and without audit events; 0 skips",
+    )
     args = parser.parse_args(argv)
 
     url = _database_url()
@@ -354,6 +390,9 @@ def main(argv: list[str] | None = None) -> None:
         first_of_month(today, 2), chunk_size, without_audit=args.without_audit
     )
     rows.append(concurrent)
+    cost = None
+    if args.audit_months and not args.without_audit:
+        cost = audit_cost(first_of_month(today, 3), args.audit_months, chunk_size)
     duplicates = duplicate_charges()
 
     print()
@@ -372,6 +411,12 @@ def main(argv: list[str] | None = None) -> None:
             f"    process {number}: {process['charges']} charges created, "
             f"{process['fees']} fees locked, {process['chunks']} chunks, "
             f"{process['seconds']:.2f}s"
+        )
+    if cost:
+        print(
+            f"(e) audit cost over {cost['months']} monthly runs, alternately with and without "
+            f"the billing.chunk events: {cost['with_audit']} vs {cost['without_audit']} "
+            f"charges/s, {cost['cost_percent']}% slower with them"
         )
     print(f"duplicate (fee, period_start) pairs: {duplicates}")
     assert duplicates == 0, "some (fee, period_start) was charged twice"
