@@ -110,3 +110,33 @@ def test_the_admin_action_records_the_staff_user_and_the_page_links_to_it(admin_
     page = admin_client.get(reverse("admin:alerts_alert_change", args=[alert.pk]))
     assert page.status_code == 200
     assert f"about=alerts.alert%3A{alert.pk}" in page.content.decode()
+
+
+def test_many_alerts_are_raised_together_with_one_event_each_alert_shows():
+    """alerts_raise_many: one insert, one alerts.raised event naming exactly the alerts
+    created; a subject that already has one open gets no second alert; a later change
+    to an alert's message is caught by audit_verify over that event."""
+    from alerts.services import NewAlert, alerts_raise_many
+    from audit.selectors import events_for
+
+    open_already = raise_overdue("charge:1")
+    customer = CustomerFactory()
+    created = alerts_raise_many(
+        [
+            NewAlert(kind=AlertKind.CHARGE_OVERDUE, subject=s, message="late", customer_id=c)
+            for s, c in (("charge:1", None), ("charge:2", customer.pk), ("charge:3", None))
+        ]
+    )
+    assert created == 2
+    new = list(Alert.objects.exclude(pk=open_already.pk).order_by("subject"))
+    assert [a.subject for a in new] == ["charge:2", "charge:3"]
+    assert new[0].customer == customer and new[0].status == AlertStatus.OPEN
+    (event,) = events("alerts.raised")
+    assert event.bulk["ids"] == sorted(a.pk for a in new)
+    assert event in events_for(new[0]) and event not in events_for(open_already)
+    assert alerts_raise_many([]) == 0 and len(events("alerts.raised")) == 1
+    assert_chain_ok()
+
+    Alert.objects.filter(pk=new[1].pk).update(message="rewritten")
+    problems = audit_chain_verify().problems
+    assert problems and f"ids {new[1].pk})" in problems[0].message
