@@ -127,3 +127,19 @@ def test_copy_without_conflicts_to_ignore_fails_whole(monkeypatch):
             [(code, code, "x@example.com", "CNY", "", now, now) for code in ("C2", "C1")],
         )
     assert list(Customer.objects.values_list("code", flat=True)) == ["C1"]
+
+
+def test_copy_text_of_subclassed_dates_and_enums():
+    """Values COPY is given as subclasses (a test clock's datetime, a TextChoices
+    member) are written as their plain value, and a naive datetime is refused."""
+    from billing.choices import ChargeStatus
+
+    class Clock(dt.datetime):
+        pass
+
+    moment = Clock(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
+    assert sql._text(moment) == "2026-03-05T12:00:00+00:00"
+    assert sql._text(ChargeStatus.PAID) == "paid"
+    assert sql._text("a\tb\\") == "a\\tb\\\\"
+    with pytest.raises(ValueError):
+        sql._text(dt.datetime(2026, 3, 5, 12, 0))
