@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from enum import Enum
@@ -137,11 +138,48 @@ def _writer(field) -> Callable:
     encoder = field.encoder  # as the field would encode it for a parameter
 
     def json_text(value) -> str:
-        if value is None:
-            return _NULL
-        return json.dumps(value, cls=encoder, ensure_ascii=False).translate(_ESCAPES)
+        """JSON, not yet escaped for COPY (:func:`_column_text` does it)."""
+        return json.dumps(value, cls=encoder, ensure_ascii=False)
 
     return json_text
+
+
+_tzinfo = operator.attrgetter("tzinfo")
+_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """COPY's escapes, looked for once in the whole column: most columns have none."""
+    joined = "".join(texts)
+    if any(special in joined for special in _SPECIAL):
+        return [text.translate(_ESCAPES) for text in texts]
+    return texts
+
+
+def _column_text(writer: Callable, values: tuple) -> list[str]:
+    """One column of a batch as COPY text. A column whose values are all of one
+    plain type (the usual case: ids, amounts, dates, texts, choices) is converted by
+    a builtin mapped over it, without a Python call per value; anything else goes
+    through the column's writer value by value."""
+    if writer is not _text:  # JSON: SQL NULL for None, the texts still to be escaped
+        texts = _escaped(["" if value is None else writer(value) for value in values])
+        return [_NULL if value is None else text for value, text in zip(values, texts, strict=True)]
+    kinds = set(map(type, values))
+    if kinds == {int, type(None)}:  # a nullable foreign key
+        return [_NULL if value is None else str(value) for value in values]
+    if len(kinds) == 1:
+        kind = kinds.pop()
+        if kind is int or kind is Decimal:
+            return list(map(str, values))
+        if kind is str:
+            return _escaped(list(values))
+        if issubclass(kind, str) and issubclass(kind, Enum):  # a TextChoices member
+            return _escaped([value.value for value in values])
+        if kind is dt.date:
+            return list(map(dt.date.isoformat, values))
+        if kind is dt.datetime and None not in set(map(_tzinfo, values)):
+            return list(map(dt.datetime.isoformat, values))
+    return list(map(_text, values))
 
 
 def _copy(connection, model, fields, rows, returning, ignore_conflicts) -> list[tuple]:
@@ -149,11 +187,9 @@ def _copy(connection, model, fields, rows, returning, ignore_conflicts) -> list[
     table = quote(model._meta.db_table)
     names = ", ".join(quote(field.column) for field in fields)
     writers = [_writer(field) for field in fields]
-    buffer = io.StringIO()
-    write = buffer.write
-    for row in rows:
-        write("\t".join([w(v) for w, v in zip(writers, row, strict=True)]))
-        write("\n")
+    columns = zip(*rows, strict=True)
+    texts = [_column_text(writer, values) for writer, values in zip(writers, columns, strict=True)]
+    buffer = io.StringIO("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
     buffer.seek(0)
     with connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg2's own cursor: Django's wrapper has no copy_expert
@@ -179,3 +215,35 @@ def _copy(connection, model, fields, rows, returning, ignore_conflicts) -> list[
             result = cursor.fetchall() if returning else []
             cursor.execute(f"DROP TABLE {scratch}")
         return result
+
+
+def allocate_ids(model: type[models.Model], n: int) -> list[int]:
+    """``n`` primary keys for rows of ``model`` to be inserted later in this
+    transaction with their ids given, so that rows pointing at them (foreign keys
+    are checked at commit) can be written first.
+
+    On PostgreSQL they come from the table's sequence: unique whatever else runs.
+    SQLite has one writer at a time; the caller must already have written in the
+    transaction (which holds the database's write lock), and the ids follow the
+    largest the table has used."""
+    if n <= 0:
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    table, column = meta.db_table, meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [connection.ops.quote_name(table), column, n],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+        if not connection.in_atomic_block:
+            raise RuntimeError("allocate_ids needs a transaction that has already written")
+        quote = connection.ops.quote_name
+        cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")
+        (largest,) = cursor.fetchone()
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        used = cursor.fetchone()
+        start = max(largest or 0, used[0] if used else 0) + 1
+        return list(range(start, start + n))

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.choices import ChargeStatus
 from billing.models import Charge
 from contracts.models import Customer, Fee
 from contracts.tests.factories import make_contract
@@ -132,7 +133,6 @@ def test_copy_without_conflicts_to_ignore_fails_whole(monkeypatch):
 def test_copy_text_of_subclassed_dates_and_enums():
     """Values COPY is given as subclasses (a test clock's datetime, a TextChoices
     member) are written as their plain value, and a naive datetime is refused."""
-    from billing.choices import ChargeStatus
 
     class Clock(dt.datetime):
         pass
@@ -143,3 +143,57 @@ def test_copy_text_of_subclassed_dates_and_enums():
     assert sql._text("a\tb\\") == "a\\tb\\\\"
     with pytest.raises(ValueError):
         sql._text(dt.datetime(2026, 3, 5, 12, 0))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        (1, 22, 333),
+        (Decimal("1.50"), Decimal("-0.01")),
+        ("plain", "tab\there", "back\\slash", "（中文）"),
+        (dt.date(2026, 3, 5), dt.date(2026, 12, 31)),
+        (dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC),),
+        (1, None, 3),
+        ("paid", "pending"),
+        (ChargeStatus.PAID, ChargeStatus.PENDING),
+        ("tab\there", ChargeStatus.PAID, None, 4),  # mixed: value by value
+    ],
+)
+def test_a_column_is_written_as_its_values_would_be(values):
+    """COPY converts a column of one plain type at once; the text is what each
+    value alone gives."""
+    assert sql._column_text(sql._text, values) == [sql._text(value) for value in values]
+
+
+def test_a_json_column_escapes_its_texts_and_keeps_sql_null():
+    from reconciliation.models import StatementLine
+
+    writer = sql._writer(StatementLine._meta.get_field("raw"))
+    values = ({"a": "x"}, None, {"b": "tab\there"})
+    assert sql._column_text(writer, values) == ['{"a": "x"}', "\\N", '{"b": "tab\\\\there"}']
+    assert sql._column_text(writer, values[:2]) == ['{"a": "x"}', "\\N"]
+
+
+def test_a_column_with_one_naive_datetime_is_refused():
+    aware = dt.datetime(2026, 3, 5, 12, 0, tzinfo=dt.UTC)
+    with pytest.raises(ValueError):
+        sql._column_text(sql._text, (aware, dt.datetime(2026, 3, 5, 12, 0)))
+
+
+def test_allocated_ids_take_rows_and_the_next_ordinary_row_comes_after_them():
+    from django.db import transaction
+
+    before = Customer.objects.create(code="C0", name="before", email="a@example.com")
+    now = dt.datetime.now(dt.UTC)
+    with transaction.atomic():
+        Customer.objects.filter(pk=before.pk).update(name="still before")  # a write first
+        ids = sql.allocate_ids(Customer, 3)
+        assert len(set(ids)) == 3 and min(ids) > before.pk
+        insert_rows(
+            Customer,
+            ("id", "code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+            [(pk, f"C{pk}", "given", "x@example.com", "CNY", "", now, now) for pk in ids],
+        )
+    after = Customer.objects.create(code="C9", name="after", email="b@example.com")
+    assert after.pk > max(ids)
+    assert sql.allocate_ids(Customer, 0) == []
