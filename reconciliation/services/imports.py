@@ -23,17 +23,18 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record, audit_record_bulk
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import quantize
-from feemgmt.core.sql import insert_rows
+from feemgmt.core.sql import allocate_ids, insert_rows
 from payments.adapters.auto_debit.iso20022 import Iso20022Error
 from payments.services.direct_debit import direct_debit_report_import
 
-from ..choices import MOVEMENT_FORMATS, StatementFormat
+from ..choices import MOVEMENT_FORMATS, LineStatus, StatementFormat
 from ..models import BankAccount, Discrepancy, Match, Statement, StatementLine
 from ..parsers import ParsedFile, ParsedLine, StatementParseError, detect_format, parse_statement
 from .discrepancies import recorded_by_the_import
 from .matching import statement_lines_match
 
 _COLUMNS = (
+    "id",
     "statement_id",
     "account_id",
     "line_no",
@@ -187,6 +188,9 @@ def statement_import(
         _check_account(account, parsed)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
+        # one import at a time per account: the lines it already holds are read once,
+        # and a file arriving twice at once is imported once
+        list(BankAccount.objects.select_for_update().filter(pk=account.pk).values_list("pk"))
         try:
             with transaction.atomic():
                 statement = Statement.objects.create(
@@ -224,11 +228,23 @@ def _already(
 
 
 def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSummary:
+    """The file's new lines, matched before they are written: each is inserted once,
+    with the status matching gave it (the matches, entries and discrepancies that
+    point at it are checked at commit)."""
     account = statement.account
     lines = list(parsed.lines)
     prints = fingerprints(account.pk, lines)
+    held = set(
+        StatementLine.objects.filter(account_id=account.pk, fingerprint__any=prints).values_list(
+            "fingerprint", flat=True
+        )
+    )
+    fresh = [(line, fingerprint) for line, fingerprint in zip(lines, prints, strict=True)]
+    fresh = [(line, fingerprint) for line, fingerprint in fresh if fingerprint not in held]
+    ids = allocate_ids(StatementLine, len(fresh))
     rows = [
         (
+            pk,
             statement.pk,
             account.pk,
             line.line_no,
@@ -246,17 +262,25 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
             line.out_trade_no[:64],
             line.gateway_trade_no[:64],
             fingerprint,
-            "unmatched",
+            LineStatus.UNMATCHED.value,
             line.raw,
         )
-        for line, fingerprint in zip(lines, prints, strict=True)
+        for pk, (line, fingerprint) in zip(ids, fresh, strict=True)
     ]
-    inserted = insert_rows(
-        StatementLine, _COLUMNS, rows, returning=("id", "fingerprint"), ignore_conflicts=True
-    )
-    new = _as_stored(rows, dict((fingerprint, pk) for pk, fingerprint in inserted))
+    number = _COLUMNS.index("line_no")
+    rows.sort(key=lambda row: (row[number], row[0]))  # by line number, then the file's order
+    new = _as_stored(rows)
     with recorded_by_the_import():
         totals = statement_lines_match(account=account, lines=new, on=on)
+    status = _COLUMNS.index("status")
+    insert_rows(
+        StatementLine,
+        _COLUMNS,
+        [
+            (*row[:status], line.status, *row[status + 1 :])
+            for row, line in zip(rows, new, strict=True)
+        ],
+    )
     sections = parsed.sections
     dates = [line.booked_on for line in lines]
     statement.lines_read = len(lines)
@@ -284,22 +308,13 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
     return summary
 
 
-def _as_stored(rows: list[tuple], ids: dict[str, int]) -> list[StatementLine]:
-    """The lines just inserted (``ids``: fingerprint to id), as instances built
-    from the values written — what reading them back would give, without reading
-    a hundred thousand rows back."""
+def _as_stored(rows: list[tuple]) -> list[StatementLine]:
+    """The lines about to be inserted, as the instances reading them back would
+    give: matching works on these and sets their status."""
     names = [field.attname for field in StatementLine._meta.concrete_fields]
     at = {name: index for index, name in enumerate(_COLUMNS)}
-    fingerprint = at["fingerprint"]
-    order = [at.get(name) for name in names]  # None: the id
-    lines = []
-    for row in rows:
-        pk = ids.get(row[fingerprint])
-        if pk is not None:
-            values = [pk if index is None else row[index] for index in order]
-            lines.append(StatementLine.from_db(DEFAULT_DB_ALIAS, names, values))
-    lines.sort(key=lambda line: (line.line_no, line.pk))
-    return lines
+    order = [at[name] for name in names]
+    return [StatementLine.from_db(DEFAULT_DB_ALIAS, names, [row[i] for i in order]) for row in rows]
 
 
 # What never changes once imported: a line's figures, and what matching decided.

@@ -301,6 +301,10 @@ def test_booking_a_file_of_transfers_costs_the_same_queries_for_more_lines(accou
         run_import(account, many_file)
 
     assert len(large.captured_queries) == len(small.captured_queries)
+    # each line is inserted once, already matched: never updated afterwards
+    updates = [q["sql"] for q in large.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not [sql for sql in updates if '"reconciliation_statementline"' in sql]
+    assert set(StatementLine.objects.values_list("status", flat=True)) == {LineStatus.MATCHED}
     for charge in [*few, *many]:
         charge.refresh_from_db()
         assert charge.status == ChargeStatus.PAID

@@ -53,7 +53,11 @@ def statement_lines_match(
     *, account: BankAccount, lines: Sequence[StatementLine], on: dt.date | None = None
 ) -> MatchTotals:
     """Match new lines of one account: exact first, then suggestions; a discrepancy
-    for the rest. Money a line proves arrived is moved to the account's cash."""
+    for the rest. Money a line proves arrived is moved to the account's cash.
+
+    The lines are not written yet: matching sets each one's status on the instance
+    and the import inserts them afterwards, once (docs/reconciliation.md, "How an
+    import writes")."""
     on = on or timezone.localdate()
     totals = MatchTotals()
     context = LineContext(account=account, payers=payout_payers(account))

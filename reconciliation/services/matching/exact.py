@@ -187,8 +187,7 @@ def _confirm(
         reasons=list(reasons),
         decided_at=timezone.now(),
     )
-    line.status = LineStatus.MATCHED
-    line.save(update_fields=["status"])
+    line.status = LineStatus.MATCHED  # written with the line (the import inserts it after)
 
 
 def receipt_discrepancy(line: StatementLine, receipt, key: str) -> None:

@@ -101,7 +101,9 @@ def suggest(lines: Sequence[StatementLine]) -> set[int]:
             for match in matches
         ],
     )
-    StatementLine.objects.filter(pk__any=suggested).update(status=LineStatus.SUGGESTED)
+    for line in wanted:
+        if line.pk in suggested:
+            line.status = LineStatus.SUGGESTED
     return suggested
 
 

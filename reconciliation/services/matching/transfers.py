@@ -82,11 +82,8 @@ def transfers_match(
             for match in matches
         ],
     )
-    matched = [line.pk for line, _result in receipts]
-    for start in range(0, len(matched), 10_000):
-        StatementLine.objects.filter(pk__any=matched[start : start + 10_000]).update(
-            status=LineStatus.MATCHED
-        )
+    for line, _result in receipts:
+        line.status = LineStatus.MATCHED
     _move_to_cash(context, [line for line, _result in receipts])
     unusual = [(line, result) for line, result in receipts if result.effect != Receipt.SETTLED]
     keys = dict(
