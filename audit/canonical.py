@@ -141,9 +141,13 @@ class ListDigest:
     def add(self, item) -> bytes:
         """Add one item; returns its canonical bytes (for a per-row digest)."""
         data = canonical_bytes(item)
+        self.add_canonical(data)
+        return data
+
+    def add_canonical(self, data: bytes) -> None:
+        """Add one item already in canonical form (its bytes)."""
         self._hash.update(data if self._empty else b"," + data)
         self._empty = False
-        return data
 
     def hexdigest(self) -> str:
         final = self._hash.copy()

@@ -26,28 +26,20 @@ BEGIN IMMEDIATE), so no lock is taken.
 
 from __future__ import annotations
 
-import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .canonical import ZERO_HASH, ListDigest, normalise
+from .canonical import ZERO_HASH, normalise
 from .context import current_context, resolve_actor
 from .models import AuditEvent
+from .rows import bulk_rows_digest
 
 # One fixed advisory lock for the whole chain, as feemgmt.core.locks derives its
 # namespaces: (namespace, key) with the namespace from the name's CRC-32.
 CHAIN_LOCK = (zlib.crc32(b"audit-chain") - 2**31, 0)
-
-# Ids per query when reading the rows of a bulk event (below SQLite's bound
-# parameters; a billing chunk of 2,000 rows is read in one query).
-BULK_QUERY_IDS = 10_000
-
-# Characters per row in a bulk event's per-row digests: enough to name the rows that
-# changed; the full digest over all rows is what proves they did not.
-ROW_DIGEST_CHARS = 8
 
 
 def label_of(model: type[models.Model] | models.Model) -> str:
@@ -149,32 +141,6 @@ def audit_record(
         bulk=None,
         actor=actor,
     )
-
-
-def bulk_rows_digest(model: type[models.Model], ids: Sequence[int], fields: Sequence[str]):
-    """(digest over all rows, per-row short digests, ids not found) of the rows as
-    the database holds them now, in pk order.
-
-    Shared by recording and verification, so both read the rows the same way.
-    """
-    digest = ListDigest()
-    row_digests: list[str] = []
-    found: list = []
-    manager = model._base_manager
-    for start in range(0, len(ids), BULK_QUERY_IDS):
-        batch = ids[start : start + BULK_QUERY_IDS]
-        # a batch at a time (at most BULK_QUERY_IDS rows), not a server-side cursor
-        rows = manager.filter(pk__any=batch).order_by("pk").values_list("pk", *fields)
-        for row in rows:
-            data = digest.add(list(row))
-            row_digests.append(_row_digest(data))
-            found.append(row[0])
-    missing = sorted(set(ids) - set(found)) if len(found) != len(ids) else []
-    return digest.hexdigest(), row_digests, missing
-
-
-def _row_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:ROW_DIGEST_CHARS]
 
 
 def audit_record_bulk(

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 
 from .canonical import ZERO_HASH
 from .models import AuditEvent
-from .services import ROW_DIGEST_CHARS, bulk_rows_digest
+from .rows import ROW_DIGEST_CHARS, bulk_rows_digest
 
 CHUNK_SIZE = 2000
 MAX_PROBLEMS = 100
