@@ -33,7 +33,6 @@ from .exact import (
     exact_match,
     line_reference,
     payout_payers,
-    transfer_reference,
     unmatched_message,
 )
 from .suggestions import suggest
@@ -72,12 +71,10 @@ def statement_lines_match(
     transfers: list[tuple[StatementLine, str]] = []
     effects: dict[int, str] = {}
     for line in lines:
-        effect = exact_match(context, line, attempts)
+        effect = exact_match(context, line, attempts, transfers)
         if effect is None:
             leftover.append(line)
-        elif effect == DEFERRED:
-            transfers.append((line, transfer_reference(line)))
-        else:
+        elif effect != DEFERRED:
             effects[line.pk] = effect
     booked, unknown = transfers_match(context, transfers)
     effects.update(booked)

@@ -88,10 +88,14 @@ DEFERRED = "deferred"
 
 
 def exact_match(
-    context: LineContext, line: StatementLine, attempts: dict[str, PaymentAttempt]
+    context: LineContext,
+    line: StatementLine,
+    attempts: dict[str, PaymentAttempt],
+    transfers: list[tuple[StatementLine, str]],
 ) -> str | None:
     """The effect of placing ``line`` (None: nothing names a payment; DEFERRED: a
-    transfer, booked with the others of its file)."""
+    transfer, added to ``transfers`` with its reference and booked with the others
+    of its file)."""
     if line.fee and line.kind != LineKind.FEE and context.account.kind != AccountKind.BANK:
         _fee(context, line, Money(line.fee, line.amount.currency))
     if line.kind == LineKind.FEE and context.account.kind != AccountKind.BANK:
@@ -113,7 +117,9 @@ def exact_match(
     )
     if gateway is not None:
         return _payout(context, line, gateway)
-    if transfer_reference(line) is not None:
+    reference = transfer_reference(line)
+    if reference is not None:
+        transfers.append((line, reference))
         return DEFERRED
     return None
 
