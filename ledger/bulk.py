@@ -34,7 +34,9 @@ __all__ = ["Posting", "post_many"]
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """One entry: ``lines`` are (account, signed amount), debit positive."""
+    """One entry: ``lines`` are (account, signed amount), debit positive; an account
+    is an :class:`~ledger.models.Account` or anything with its ``pk`` and
+    ``currency`` (:class:`ledger.postings.charges.AccountRef`)."""
 
     kind: str
     reference: str

@@ -121,9 +121,19 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
     return len(returned)
 
 
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """What a bulk posting needs of an account: its id and currency (the checks of
+    :func:`ledger.services.checked_amounts` read no more), without a model instance
+    per customer."""
+
+    pk: int
+    currency: str
+
+
 def accounts_for_customers(
     purpose: str, keys: set[tuple[int, str]]
-) -> dict[tuple[int, str], Account]:
+) -> dict[tuple[int, str], AccountRef]:
     """Customer accounts for many (customer, currency) pairs, created where missing,
     in three queries (race-safe as :func:`ledger.services.account_for`)."""
     customer_ids = {customer_id for customer_id, _currency in keys}
@@ -134,8 +144,10 @@ def accounts_for_customers(
     def fetch():
         rows = Account.objects.filter(
             purpose=purpose, customer_id__any=customer_ids, currency__in=currencies
-        )
-        return {(a.customer_id, a.currency): a for a in rows}
+        ).values_list("pk", "customer_id", "currency")
+        return {
+            (customer_id, currency): AccountRef(pk, currency) for pk, customer_id, currency in rows
+        }
 
     found = fetch()
     missing = keys - found.keys()
