@@ -4,7 +4,8 @@ The set-based paths (a statement's payments) book thousands of entries at once.
 Each entry is checked here with the checks :func:`ledger.services.journal_post`
 applies to one — a known kind, a reference, at least two non-zero lines in the
 entry's currency, rounded to its minor unit, summing to zero — and then all are
-inserted with two multi-row INSERTs (entries, then lines). The rules that depend on balances
+inserted with two multi-row INSERTs (entries, then lines; on PostgreSQL two COPYs,
+the entries' ids drawn from their sequence beforehand). The rules that depend on balances
 (never more than is receivable, never below zero) are the caller's: it holds the
 row locks and has read the balances it allocates against.
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feemgmt.core.exceptions import BusinessError
-from feemgmt.core.sql import insert_rows
+from feemgmt.core.sql import allocate_ids, insert_rows
 
 from .choices import EntryKind
 from .models import Account, JournalEntry, JournalLine
@@ -68,20 +69,25 @@ def post_many(postings: Sequence[Posting]) -> dict[tuple[str, str], int]:
         check_currency(currency)
     checked = [_check(posting) for posting in postings]
     now = timezone.now()
-    returned = insert_rows(
+    # ids handed out first, so the entries and their lines each go in by one COPY
+    # (no temporary table, nothing returned)
+    entry_ids = allocate_ids(JournalEntry, len(postings))
+    insert_rows(
         JournalEntry,
-        ("kind", "reference", "subject", "currency", "effective_on", "memo", "created_at"),
-        ((p.kind, p.reference, p.subject, p.currency, p.on, p.memo[:200], now) for p in postings),
-        returning=("id", "kind", "reference"),
+        ("id", "kind", "reference", "subject", "currency", "effective_on", "memo", "created_at"),
+        [
+            (pk, p.kind, p.reference, p.subject, p.currency, p.on, p.memo[:200], now)
+            for pk, p in zip(entry_ids, postings, strict=True)
+        ],
     )
-    ids = {(kind, reference): entry_id for entry_id, kind, reference in returned}
     insert_rows(
         JournalLine,
         ("entry_id", "account_id", "amount"),
-        (
-            (ids[posting.kind, posting.reference], account.pk, amount)
-            for posting, lines in zip(postings, checked, strict=True)
+        [
+            (entry_id, account.pk, amount)
+            for entry_id, lines in zip(entry_ids, checked, strict=True)
             for account, amount in lines
-        ),
+        ],
     )
+    ids = {(p.kind, p.reference): pk for pk, p in zip(entry_ids, postings, strict=True)}
     return ids

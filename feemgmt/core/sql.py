@@ -223,8 +223,8 @@ def allocate_ids(model: type[models.Model], n: int) -> list[int]:
     are checked at commit) can be written first.
 
     On PostgreSQL they come from the table's sequence: unique whatever else runs.
-    SQLite has one writer at a time; the caller must already have written in the
-    transaction (which holds the database's write lock), and the ids follow the
+    SQLite has one writer at a time: inside a transaction (opened ``IMMEDIATE`` by
+    the settings, so it holds the write lock from its start) the ids follow the
     largest the table has used."""
     if n <= 0:
         return []
@@ -239,7 +239,7 @@ def allocate_ids(model: type[models.Model], n: int) -> list[int]:
             )
             return [pk for (pk,) in cursor.fetchall()]
         if not connection.in_atomic_block:
-            raise RuntimeError("allocate_ids needs a transaction that has already written")
+            raise RuntimeError("allocate_ids needs a transaction")
         quote = connection.ops.quote_name
         cursor.execute(f"SELECT MAX({quote(column)}) FROM {quote(table)}")
         (largest,) = cursor.fetchone()
