@@ -39,7 +39,7 @@ class SigningTreatment(models.TextChoices):
 
 
 # The contract state machine, the one table of allowed status changes: every change
-# is a service in contracts/services.py that locks the contract and checks it here.
+# is a service in contracts/services/ that locks the contract and checks it here.
 # draft → signed on signing (and on to active in the same step when service has
 # begun); signed → active and signed/active → ended by the daily status job;
 # signed/active → terminated by an early termination. ended and terminated are final.

@@ -92,12 +92,17 @@ def fee_due_dates(fees: Sequence[Fee]) -> dict[str, dt.date | None]:
     return {str(fee.pk): fee.next_due_date for fee in fees}
 
 
-def first_due(fee: Fee, contract: Contract) -> dt.date | None:
-    if fee.kind == FeeKind.SIGNING:
-        return contract.signed_on
-    if contract.service_end and contract.service_end < contract.service_start:
+def first_due(
+    kind: str, *, signed_on: dt.date, service_start: dt.date, service_end: dt.date | None
+) -> dt.date | None:
+    """When a fee of ``kind`` first becomes due once its contract is signed: the
+    signing fee on the signing day, the others from service start (never, for a
+    contract whose service ends before it starts)."""
+    if kind == FeeKind.SIGNING:
+        return signed_on
+    if service_end and service_end < service_start:
         return None
-    return contract.service_start
+    return service_start
 
 
 def fee_terms(contract: Contract) -> list[dict]:

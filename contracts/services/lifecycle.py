@@ -48,10 +48,33 @@ def check_transition(current: str, target: str) -> None:
         )
 
 
-def _check_dates(contract: Contract) -> None:
-    if contract.service_end and contract.service_end < contract.service_start:
+def check_dates(service_start: dt.date, service_end: dt.date | None) -> None:
+    if service_end and service_end < service_start:
         raise BusinessError(
             {"service_end": [_("The service end must not be before the service start.")]}
+        )
+
+
+def check_signing(signed_on: dt.date, *, service_end: dt.date | None, today: dt.date) -> None:
+    if signed_on > today:
+        raise BusinessError({"signed_on": [_("A contract cannot be signed in the future.")]})
+    if service_end and signed_on > service_end:
+        raise BusinessError({"signed_on": [_("The signing date is after the end of service.")]})
+
+
+def check_termination(
+    end_date: dt.date, *, signed_on: dt.date, service_end: dt.date | None
+) -> None:
+    if end_date < signed_on:
+        raise BusinessError({"end_date": [_("The end date must not be before the signing date.")]})
+    if service_end and end_date > service_end:
+        raise BusinessError(
+            {
+                "end_date": [
+                    _("The contract already ends on %(date)s; terminating cannot extend it.")
+                    % {"date": service_end.isoformat()}
+                ]
+            }
         )
 
 
@@ -84,7 +107,7 @@ def contract_create(
         payment_method=payment_method,
     )
     full_clean(contract)
-    _check_dates(contract)
+    check_dates(contract.service_start, contract.service_end)
     built = build_fees(contract, fees)
     save_unique(contract, {"number": _("A contract with this number already exists.")})
     Fee.objects.bulk_create(built)
@@ -110,7 +133,7 @@ def contract_update(
     for name, value in fields.items():
         setattr(contract, name, value)
     full_clean(contract)
-    _check_dates(contract)
+    check_dates(contract.service_start, contract.service_end)
     if fees is not None:
         built = build_fees(contract, fees)
     elif "currency" in fields and contract.fees.exclude(amount_currency=contract.currency):
@@ -137,10 +160,7 @@ def contract_sign(*, contract: Contract, signed_on: dt.date, bill_now: bool = Tr
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_transition(contract.status, ContractStatus.SIGNED)
     today = timezone.localdate()
-    if signed_on > today:
-        raise BusinessError({"signed_on": [_("A contract cannot be signed in the future.")]})
-    if contract.service_end and signed_on > contract.service_end:
-        raise BusinessError({"signed_on": [_("The signing date is after the end of service.")]})
+    check_signing(signed_on, service_end=contract.service_end, today=today)
     fees = list(contract.fees.all())
     if not fees:
         raise BusinessError({"fees": [_("A contract needs at least one fee.")]})
@@ -153,7 +173,12 @@ def contract_sign(*, contract: Contract, signed_on: dt.date, bill_now: bool = Tr
         contract.status = ContractStatus.ACTIVE
     contract.save(update_fields=["status", "signed_on", "updated_at"])
     for fee in fees:
-        fee.next_due_date = first_due(fee, contract)
+        fee.next_due_date = first_due(
+            fee.kind,
+            signed_on=contract.signed_on,
+            service_start=contract.service_start,
+            service_end=contract.service_end,
+        )
     Fee.objects.bulk_update(fees, ["next_due_date"])
     events.contract_signed.send(sender=Contract, contract=contract, on=today, bill_now=bill_now)
     after = {**snapshot(contract, SIGN_FIELDS), "fees.next_due_date": fee_due_dates(fees)}
@@ -170,17 +195,7 @@ def contract_terminate(*, contract: Contract, end_date: dt.date) -> Contract:
     payment of a charge to cut has an unknown outcome."""
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     check_transition(contract.status, ContractStatus.TERMINATED)
-    if end_date < contract.signed_on:
-        raise BusinessError({"end_date": [_("The end date must not be before the signing date.")]})
-    if contract.service_end and end_date > contract.service_end:
-        raise BusinessError(
-            {
-                "end_date": [
-                    _("The contract already ends on %(date)s; terminating cannot extend it.")
-                    % {"date": contract.service_end.isoformat()}
-                ]
-            }
-        )
+    check_termination(end_date, signed_on=contract.signed_on, service_end=contract.service_end)
     before = snapshot(contract, TERMINATE_FIELDS)
     contract.status = ContractStatus.TERMINATED
     contract.service_end = end_date
