@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run    start the back office with demo data (web + worker + beat)"
 	@echo "make test   the whole suite, ruff, manage.py check, makemigrations --check"
+	@echo "make bench  BENCH=billing|reconcile CONTRACTS=n: a benchmark on PostgreSQL (docs/PERFORMANCE.md)"
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -70,9 +71,16 @@ messages: $(STAMP)
 	fi
 	msgfmt --check --statistics -o $(MESSAGES_MO) $(MESSAGES_PO)
 
+# make bench [BENCH=billing|reconcile] [CONTRACTS=n]: one benchmark on PostgreSQL
+# (bench/README.md); it drops and re-creates its _bench database.
+BENCH ?= billing
 bench: $(STAMP)
-	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feemgmt_bench} \
-		$(PY) bench/billing_run.py --contracts $${CONTRACTS:-10000}
+	@set -e; export DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feemgmt_bench}; \
+	case "$(BENCH)" in \
+		billing) $(PY) bench/billing_run.py --contracts $${CONTRACTS:-10000} ;; \
+		reconcile) $(PY) bench/reconcile.py --lines $${CONTRACTS:-100000} ;; \
+		*) echo "BENCH must be billing or reconcile, not $(BENCH)" >&2; exit 2 ;; \
+	esac
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

@@ -277,8 +277,9 @@ def concurrent_runs(
     }
 
 
-def load_demo_data(contracts: int, seed: int, load_day: dt.date) -> dict:
-    """Create the contracts through the services with the clock at ``load_day``."""
+def load_demo_data(contracts: int, seed: int, load_day: dt.date, *, services: bool) -> dict:
+    """Create the contracts with the clock at ``load_day``: set-based (``demo_data
+    --set-based``, the same rows) or through the services one by one."""
     from zoneinfo import ZoneInfo
 
     import time_machine
@@ -300,11 +301,12 @@ def load_demo_data(contracts: int, seed: int, load_day: dt.date) -> dict:
             "--today",
             load_day.isoformat(),
             "--no-bill",
+            *([] if services else ["--set-based"]),
             stdout=out,
         )
     seconds = time.perf_counter() - started
     return {
-        "step": "load (services, no billing)",
+        "step": "load (services)" if services else "load (set-based)",
         "on": load_day,
         "contracts": Contract.objects.count(),
         "fees": Fee.objects.count(),
@@ -349,6 +351,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--chunk-size", type=int, default=None, help="default: settings")
     parser.add_argument(
+        "--load-through-services",
+        action="store_true",
+        help="load the contracts through the services (about 100/s) instead of set-based",
+    )
+    parser.add_argument(
         "--without-audit",
         action="store_true",
         help="bill without the billing.chunk audit events (to compare the throughput)",
@@ -380,7 +387,9 @@ def main(argv: list[str] | None = None) -> None:
         f"(seed {args.seed}); billing chunk size {chunk_size}",
         flush=True,
     )
-    rows = [load_demo_data(args.contracts, args.seed, load_day)]
+    rows = [
+        load_demo_data(args.contracts, args.seed, load_day, services=args.load_through_services)
+    ]
     print(flush=True)
     rows.append(timed_run("(a) catch-up run for today", today, chunk_size))
     rows.append(timed_run("(b) same run again", today, chunk_size))
@@ -400,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     load = rows[0]
     print(
-        f"load: {load['contracts']} contracts through the services in {load['seconds']:.1f}s "
+        f"{load['step']}: {load['contracts']} contracts in {load['seconds']:.1f}s "
         f"({load['contracts'] / load['seconds']:.1f} contracts/s), "
         f"{load['charges']} charges before the first run"
     )
