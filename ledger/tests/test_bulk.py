@@ -82,3 +82,30 @@ def test_a_reference_posted_before_fails_the_batch(accounts):
             [receipt("line:2", "6.00", cash, clearing), receipt("line:1", "5.00", cash, clearing)]
         )
     assert JournalEntry.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("copy_from", [2, 10_000])  # by COPY, and by multi-row INSERT
+def test_each_entry_gets_its_own_lines_whichever_way_it_is_written(
+    accounts, monkeypatch, copy_from
+):
+    """The entries' ids are drawn before they are written: each returned id is the
+    entry of that reference, holding exactly its own two lines."""
+    from feemgmt.core import sql
+
+    monkeypatch.setattr(sql, "COPY_FROM", copy_from)
+    cash, clearing = accounts
+    JournalEntry.objects.create(
+        kind=EntryKind.CASH_RECEIPT, reference="before", currency="CNY", effective_on=DAY
+    )
+    ids = post_many([receipt(f"line:{n}", f"{n}.00", cash, clearing) for n in range(1, 6)])
+
+    for (kind, reference), entry_id in ids.items():
+        entry = JournalEntry.objects.get(pk=entry_id)
+        assert (entry.kind, entry.reference) == (kind, reference)
+        amount = Decimal(reference.split(":")[1])
+        assert sorted(entry.lines.values_list("amount", flat=True)) == [-amount, amount]
+    later = JournalEntry.objects.create(
+        kind=EntryKind.CASH_RECEIPT, reference="after", currency="CNY", effective_on=DAY
+    )
+    assert later.pk > max(ids.values())

@@ -239,8 +239,11 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
             "fingerprint", flat=True
         )
     )
-    fresh = [(line, fingerprint) for line, fingerprint in zip(lines, prints, strict=True)]
-    fresh = [(line, fingerprint) for line, fingerprint in fresh if fingerprint not in held]
+    fresh = [
+        (line, fingerprint)
+        for line, fingerprint in zip(lines, prints, strict=True)
+        if fingerprint not in held
+    ]
     ids = allocate_ids(StatementLine, len(fresh))
     rows = [
         (
