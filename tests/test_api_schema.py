@@ -79,11 +79,49 @@ def test_the_charge_filters_are_documented(schema):
         "due_date",
         "due_date_after",
         "due_date_before",
-        "page",
+        "cursor",
         "page_size",
     } <= set(parameters)
+    assert "page" not in parameters
+    assert parameters["page_size"]["schema"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 500,
+        "default": 50,
+    }
     assert "inclusive" in parameters["due_date_after"]["description"]
     assert parameters["due_date_before"]["schema"]["format"] == "date"
+
+
+@pytest.mark.parametrize(
+    ("path", "component"),
+    [
+        ("/api/v1/charges/", "PaginatedChargeList"),
+        ("/api/v1/contracts/", "PaginatedContractList"),
+        ("/api/v1/customers/", "PaginatedCustomerList"),
+        ("/api/v1/statement-lines/", "PaginatedStatementLineList"),
+        ("/api/v1/matches/", "PaginatedMatchList"),
+        ("/api/v1/discrepancies/", "PaginatedDiscrepancyList"),
+    ],
+)
+def test_the_large_lists_are_documented_as_cursor_pages_without_count(schema, path, component):
+    listing = schema["paths"][path]["get"]
+    body = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    page = schema["components"]["schemas"][component]
+
+    assert body == {"$ref": f"#/components/schemas/{component}"}
+    assert set(page["properties"]) == {"next", "previous", "results"}
+    assert page["properties"]["next"]["nullable"] is True
+    assert {p["name"] for p in listing["parameters"]} >= {"cursor", "page_size"}
+    assert "page" not in {p["name"] for p in listing["parameters"]}
+
+
+def test_the_small_lists_keep_page_numbers_and_their_count(schema):
+    listing = schema["paths"]["/api/v1/statements/"]["get"]
+    page = schema["components"]["schemas"]["PaginatedStatementList"]
+
+    assert set(page["properties"]) == {"count", "next", "previous", "results"}
+    assert {"page", "page_size"} <= {p["name"] for p in listing["parameters"]}
 
 
 def test_the_documented_shapes_carry_the_stable_names(schema):

@@ -6,6 +6,7 @@ from rest_framework import viewsets
 
 from billing import selectors
 from billing.filters import ChargeFilter
+from feemgmt.api.pagination import CursorPagination
 
 from .serializers import ChargeSerializer
 
@@ -15,8 +16,14 @@ from .serializers import ChargeSerializer
     retrieve=extend_schema(summary=_("Get a charge")),
 )
 class ChargeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Newest due first. Each filter combination walks an index in this order from
+    the cursor: (due_date, id) unfiltered or by kind, (status, due_date, id) by status,
+    (contract, due_date) for a contract or a customer's contracts."""
+
     serializer_class = ChargeSerializer
     filterset_class = ChargeFilter
+    pagination_class = CursorPagination
+    cursor_ordering = ("-due_date", "-id")
 
     def get_queryset(self):
         return selectors.charge_list()

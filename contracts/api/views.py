@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts import selectors, services
+from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.permissions import IsStaffWithModelPermissions
 
 from .serializers import (
@@ -77,6 +78,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = CustomerSerializer
     filterset_fields = ["code", "credit_code"]
+    pagination_class = CursorPagination
+    cursor_ordering = ("code",)  # unique: the cursor walks its index
 
     def get_queryset(self):
         return selectors.customer_list()
@@ -124,6 +127,8 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = ContractSerializer
     filterset_fields = ["customer", "status", "number"]
+    pagination_class = CursorPagination
+    cursor_ordering = ("-id",)  # newest first
 
     def get_queryset(self):
         return selectors.contract_list()

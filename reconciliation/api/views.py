@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from billing.api.views import ChargeViewSet
+from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.permissions import IsStaffWithModelPermissions
 
 from .. import selectors, services
@@ -138,6 +139,9 @@ class StatementLineFilter(filters.FilterSet):
 class StatementLineViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = StatementLineSerializer
     filterset_class = StatementLineFilter
+    pagination_class = CursorPagination
+    # a statement's lines in file order, on the (statement, line_no) index
+    cursor_ordering = ("statement_id", "line_no", "id")
 
     def get_queryset(self):
         return selectors.statement_line_list()
@@ -159,6 +163,8 @@ class CanDecideMatch(IsStaffWithModelPermissions):
 class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = MatchSerializer
     filterset_fields = ["line", "charge", "status", "method"]
+    pagination_class = CursorPagination
+    cursor_ordering = ("-id",)  # newest first
     queryset = Match.objects.none()
 
     def get_queryset(self):
@@ -201,6 +207,8 @@ class CanResolveDiscrepancy(IsStaffWithModelPermissions):
 class DiscrepancyViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DiscrepancySerializer
     filterset_fields = ["status", "kind", "account", "charge"]
+    pagination_class = CursorPagination
+    cursor_ordering = ("-id",)  # newest first
     queryset = Discrepancy.objects.none()
 
     def get_queryset(self):
