@@ -22,67 +22,31 @@ import argparse
 import datetime as dt
 import io
 import multiprocessing
-import os
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.billing_copy import copy_floor  # noqa: E402
+from bench.billing_workers import environment, fan_out_run  # noqa: E402
+from bench.common import (  # noqa: E402
+    counted_statements,
+    database_url,
+    first_of_month,
+    on_the_day,
+    peak_memory_mb,
+    reset_database,
+    reset_peak_memory,
+    setup_django,
+    write_results,
+)
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit(
-            "DATABASE_URL must point to PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/feemgmt_bench"
-        )
-    if not name.endswith("_bench"):
-        sys.exit(f"Refusing to run: database {name!r} does not end in '_bench' (it is dropped).")
-    return url
-
-
-def reset_database(url: str) -> str:
-    """Drop and create the benchmark database, connected to the ``postgres`` database."""
-    import psycopg2
-    from psycopg2 import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    connection = psycopg2.connect(
-        dbname="postgres",
-        user=parts.username or None,
-        password=parts.password or None,
-        host=parts.hostname or None,
-        port=parts.port or None,
-    )
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
-    return name
-
-
-def _setup_django() -> None:
-    import logging
-
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feemgmt.settings")
-    django.setup()
-    logging.getLogger("billing").setLevel(logging.WARNING)
-
-
-def first_of_month(day: dt.date, months_ahead: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 + months_ahead, 12)
-    return dt.date(year, month + 1, 1)
+# The names other benchmarks import from here.
+_database_url, _setup_django = database_url, setup_django
+__all__ = ["_database_url", "_setup_django", "on_the_day", "reset_database"]
 
 
 class ChunkQueryProbe:
@@ -136,24 +100,25 @@ def duplicate_charges() -> int:
         return cursor.fetchone()[0]
 
 
-def on_the_day(on: dt.date):
-    """The clock at noon of ``on`` in the billing time zone (running): billing refuses
-    a date after today, so the runs for next month happen on their day."""
-    from zoneinfo import ZoneInfo
+def last_ids() -> tuple[int, int]:
+    """The highest charge and journal entry ids: what a step writes comes after them."""
+    from billing.models import Charge
+    from ledger.models import JournalEntry
 
-    import time_machine
-    from django.conf import settings
+    def last(model) -> int:
+        return model.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
-    moment = dt.datetime.combine(on, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
-    return time_machine.travel(moment, tick=True)
+    return last(Charge), last(JournalEntry)
 
 
 def timed_run(label: str, on: dt.date, chunk_size: int | None) -> dict:
     from billing.services import billing_run
 
     before = charge_count()
+    charges_after, entries_after = last_ids()
     probe = ChunkQueryProbe()
-    with on_the_day(on):
+    reset_peak_memory()
+    with on_the_day(on), counted_statements() as statements:
         started = time.perf_counter()
         result = billing_run(on=on, chunk_size=chunk_size, progress=probe)
         seconds = time.perf_counter() - started
@@ -170,6 +135,13 @@ def timed_run(label: str, on: dt.date, chunk_size: int | None) -> dict:
         "seconds": seconds,
         "queries": probe.queries,
         "chunk_fees": probe.fees_in_chunk,
+        "statements": statements.n,
+        "statements_per_1000_contracts": (
+            round(1000 * statements.n / result.contracts_seen, 1) if result.contracts_seen else None
+        ),
+        "peak_rss_mb": round(peak_memory_mb()),
+        "charges_after": charges_after,
+        "entries_after": entries_after,
     }
 
 
@@ -321,21 +293,22 @@ def load_demo_data(contracts: int, seed: int, load_day: dt.date, *, services: bo
 def print_table(rows: list[dict]) -> None:
     header = (
         f"{'step':<32} {'date':<10} {'contracts':>9} {'fees':>7} {'charges':>8} "
-        f"{'chunks':>6} {'seconds':>8} {'charges/s':>10} {'queries/chunk':>14}"
+        f"{'chunks':>6} {'seconds':>8} {'charges/s':>10} {'queries/chunk':>15} {'peak MB':>8}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         rate = row["charges"] / row["seconds"] if row["seconds"] and row["charges"] else 0
-        rate_text = f"{rate:.0f}" if row["chunks"] is not None else "-"
-        queries = (
-            f"{row['queries']} ({row['chunk_fees']} fees)" if row["queries"] is not None else "-"
-        )
-        contracts = "-" if row["contracts"] is None else row["contracts"]
-        chunks = "-" if row["chunks"] is None else row["chunks"]
+        rate_text = f"{rate:.0f}" if row.get("chunks") is not None else "-"
+        queries = "-"
+        if row.get("queries") is not None:
+            queries = f"{row['queries']} ({row['chunk_fees']} fees)"
+        peak = row.get("peak_rss_mb") or "+".join(map(str, row.get("worker_peak_rss_mb", [])))
+        shown = {key: "-" if row.get(key) is None else row[key] for key in row}
         print(
-            f"{row['step']:<32} {row['on'].isoformat():<10} {contracts:>9} {row['fees']:>7} "
-            f"{row['charges']:>8} {chunks:>6} {row['seconds']:>8.2f} {rate_text:>10} {queries:>14}"
+            f"{row['step']:<32} {row['on'].isoformat():<10} {shown.get('contracts', '-'):>9} "
+            f"{shown.get('fees', '-'):>7} {row['charges']:>8} {shown.get('chunks', '-'):>6} "
+            f"{row['seconds']:>8.2f} {rate_text:>10} {queries:>15} {peak or '-':>8}"
         )
 
 
@@ -366,10 +339,14 @@ def main(argv: list[str] | None = None) -> None:
         default=12,
         help="(e): monthly runs billed alternately with and without audit events; 0 skips",
     )
+    parser.add_argument(
+        "--no-celery", action="store_true", help="skip (f) and (g), the runs by Celery workers"
+    )
     args = parser.parse_args(argv)
 
     url = _database_url()
     name = reset_database(url)
+    environment()  # the Celery broker and billing queue, before Django reads its settings
     _setup_django()
     if args.without_audit:
         _without_audit()
@@ -387,26 +364,53 @@ def main(argv: list[str] | None = None) -> None:
         f"(seed {args.seed}); billing chunk size {chunk_size}",
         flush=True,
     )
+    reset_peak_memory()
     rows = [
         load_demo_data(args.contracts, args.seed, load_day, services=args.load_through_services)
     ]
+    rows[0]["peak_rss_mb"] = round(peak_memory_mb())
     print(flush=True)
     rows.append(timed_run("(a) catch-up run for today", today, chunk_size))
     rows.append(timed_run("(b) same run again", today, chunk_size))
     assert rows[-1]["charges"] == 0, "a repeated run created charges"
-    rows.append(timed_run("(c) 1st of next month", first_of_month(today, 1), chunk_size))
+    monthly = timed_run("(c) 1st of next month", first_of_month(today, 1), chunk_size)
+    rows.append(monthly)
+    print("(c) done; writing its rows again by raw COPY", flush=True)
+    copy = copy_floor(
+        charges_after=monthly["charges_after"], entries_after=monthly["entries_after"]
+    )
+    assert copy["charges"] == monthly["charges"], (copy, monthly)
     concurrent = concurrent_runs(
         first_of_month(today, 2), chunk_size, without_audit=args.without_audit
     )
     rows.append(concurrent)
+    fanned = []
+    if not args.no_celery:
+        for workers, months_ahead in ((1, 3), (2, 4)):
+            print(f"({'fg'[workers - 1]}) billing through {workers} Celery worker(s)", flush=True)
+            fanned.append(fan_out_run(first_of_month(today, months_ahead), workers))
+        rows += fanned
     cost = None
     if args.audit_months and not args.without_audit:
-        cost = audit_cost(first_of_month(today, 3), args.audit_months, chunk_size)
+        cost = audit_cost(first_of_month(today, 5), args.audit_months, chunk_size)
     duplicates = duplicate_charges()
 
     print()
     print_table(rows)
     print()
+    summary = report(rows, monthly, copy, concurrent, fanned, cost)
+    print(f"duplicate (fee, period_start) pairs: {duplicates}")
+    assert duplicates == 0, "some (fee, period_start) was charged twice"
+    path = write_results(
+        f"billing-{args.contracts}",
+        {"contracts": args.contracts, "chunk_size": chunk_size, "steps": rows, **summary},
+    )
+    print(f"OK: no charge was created twice; results in {path.relative_to(ROOT)}")
+    print(f"the database {name} is left in place")
+
+
+def report(rows, monthly, copy, concurrent, fanned, cost) -> dict:
+    """Print the figures beside the table; return them for the JSON."""
     load = rows[0]
     print(
         f"{load['step']}: {load['contracts']} contracts in {load['seconds']:.1f}s "
@@ -414,6 +418,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{load['charges']} charges before the first run"
     )
     print(f"charges in the database: {charge_count()}")
+    run_rate = monthly["charges"] / monthly["seconds"]
+    ratio = run_rate / copy["charges_per_second"]
+    print(
+        f"(c) against raw COPY of its rows ({copy['charges']} charges, {copy['entries']} "
+        f"entries, {copy['lines']} lines) into tables with the same indexes and foreign keys: "
+        f"{copy['seconds']:.2f}s = {copy['charges_per_second']:.0f} charges/s; "
+        f"the run reaches {ratio:.2f}x that"
+    )
+    print(f"    COPY seconds per table: {copy['by_table']}")
+    print(
+        f"(c) {monthly['statements']} SQL statements, "
+        f"{monthly['statements_per_1000_contracts']} per 1,000 contracts billed"
+    )
     print(f"(d) wall time {concurrent['seconds']:.2f}s; each process:")
     for number, process in enumerate(concurrent["by_process"], 1):
         print(
@@ -421,15 +438,27 @@ def main(argv: list[str] | None = None) -> None:
             f"{process['fees']} fees locked, {process['chunks']} chunks, "
             f"{process['seconds']:.2f}s"
         )
+    speedup = None
+    if len(fanned) == 2:
+        one, two = (f["charges_per_second"] for f in fanned)
+        speedup = two / one if one else None
+        print(
+            f"(f)/(g) through Celery: {one:.0f} charges/s with 1 worker, {two:.0f} with 2: "
+            f"{speedup:.2f}x (coordinator queued its chunks in "
+            f"{fanned[0]['queued_seconds']:.2f}s / {fanned[1]['queued_seconds']:.2f}s)"
+        )
     if cost:
         print(
             f"(e) audit cost over {cost['months']} monthly runs, alternately with and without "
             f"the billing.chunk events: {cost['with_audit']} vs {cost['without_audit']} "
             f"charges/s, {cost['cost_percent']}% slower with them"
         )
-    print(f"duplicate (fee, period_start) pairs: {duplicates}")
-    assert duplicates == 0, "some (fee, period_start) was charged twice"
-    print("OK: no charge was created twice")
+    return {
+        "copy": copy,
+        "ratio_to_copy": round(ratio, 3),
+        "two_workers_speedup": round(speedup, 3) if speedup else None,
+        "audit_cost": cost,
+    }
 
 
 if __name__ == "__main__":

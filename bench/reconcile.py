@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.billing_run import _database_url, _setup_django, on_the_day, reset_database  # noqa: E402
+from bench.common import database_url as _database_url  # noqa: E402
+from bench.common import on_the_day, reset_database  # noqa: E402
+from bench.common import setup_django as _setup_django  # noqa: E402
 
 START = dt.date(2026, 3, 1)
 TODAY = dt.date(2026, 3, 5)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from functools import lru_cache
 
 from moneyed import Money
 
@@ -103,6 +104,7 @@ def _month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+@lru_cache(maxsize=4096)
 def _first_of_month(index: int) -> date:
     year, month0 = divmod(index, 12)
     return date(year, month0 + 1, 1)

@@ -318,6 +318,10 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 
 # --- Billing ---------------------------------------------------------------
 BILLING_CHUNK_SIZE = env.int("BILLING_CHUNK_SIZE", default=2000)
+# The queue of the billing run's chunk tasks: the default queue unless workers are
+# set aside for billing (BILLING_QUEUE=billing, and `celery worker -Q billing` on them).
+BILLING_QUEUE = env.str("BILLING_QUEUE", default="celery")
+CELERY_TASK_ROUTES = {"billing.run_chunk": {"queue": BILLING_QUEUE}}
 
 # --- Logging ---------------------------------------------------------------
 LOGGING = {

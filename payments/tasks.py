@@ -63,9 +63,23 @@ def collect_charge_task(charge_id: int, force: bool = False) -> str:
 
 
 def enqueue_collection(charge_ids: list[int], on: dt.date) -> None:
-    """Hand freshly billed charges to workers in chunks."""
+    """Hand freshly billed charges to workers: a billing chunk sends one message, and
+    the worker that takes it splits it into tasks of COLLECT_CHUNK charges, so the
+    billing run does not wait on a publish per hundred charges."""
+    if len(charge_ids) <= COLLECT_CHUNK:
+        collect_charges_task.delay(list(charge_ids), on.isoformat())
+    else:
+        collection_hand_over_task.delay(list(charge_ids), on.isoformat())
+
+
+@shared_task(name="payments.hand_over")
+def collection_hand_over_task(charge_ids: list[int], on: str) -> int:
+    """Split billed charges into collection tasks; returns the tasks queued."""
+    tasks = 0
     for start in range(0, len(charge_ids), COLLECT_CHUNK):
-        collect_charges_task.delay(charge_ids[start : start + COLLECT_CHUNK], on.isoformat())
+        collect_charges_task.delay(charge_ids[start : start + COLLECT_CHUNK], on)
+        tasks += 1
+    return tasks
 
 
 @shared_task(name="payments.daily_notices")

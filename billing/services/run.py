@@ -3,10 +3,10 @@
 The run walks fees whose ``next_due_date`` is on or before the billing date, in
 chunks of consecutive ids. For each chunk it locks the fee rows, computes the due
 charges in Python with the pure calendar, inserts them in a few multi-row
-``INSERT ... ON CONFLICT DO NOTHING RETURNING`` statements and moves each fee's
-bookmark forward with one ``UPDATE``. The unique constraints on Charge make a
-repeated or concurrent run harmless; the row locks only keep two runs from doing
-the same work twice.
+``INSERT ... ON CONFLICT DO NOTHING RETURNING`` statements and moves the fees'
+bookmarks forward with one ``UPDATE`` (each fee to its own next date). The unique
+constraints on Charge make a repeated or concurrent run harmless; the row locks only
+keep two runs from doing the same work twice.
 
 Each chunk records one ``billing.chunk`` audit event, as the last step of its
 transaction, covering the charges it created (see :data:`BULK_FIELDS`).
@@ -36,7 +36,7 @@ from contracts.models import Contract, Fee
 from contracts.services import contracts_advance_status
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money_from_db, quantize
-from feemgmt.core.sql import insert_rows
+from feemgmt.core.sql import insert_rows, update_by_id
 from ledger.postings import BilledCharge, post_charges
 
 from .. import calendar
@@ -248,13 +248,7 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date, *, scope: dict) -> Bi
             for charge_id, row, amount in inserted
         ]
     )
-    # One UPDATE per distinct next due date: a chunk's fees mostly share a few (the
-    # 1st of next month; anniversaries spread over at most a year of days).
-    by_date: dict[dt.date | None, list[int]] = defaultdict(list)
-    for fee_id, following in bookmarks:
-        by_date[following].append(fee_id)
-    for following, fee_ids in by_date.items():
-        Fee.objects.filter(id__in=fee_ids).update(next_due_date=following)
+    update_by_id(Fee, "next_due_date", dict(bookmarks))
     if inserted:
         charge_ids = [charge_id for charge_id, _row, _amount in inserted]
         charges_billed.send(sender=Charge, charge_ids=charge_ids, on=on)

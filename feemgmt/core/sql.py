@@ -247,3 +247,37 @@ def allocate_ids(model: type[models.Model], n: int) -> list[int]:
         used = cursor.fetchone()
         start = max(largest or 0, used[0] if used else 0) + 1
         return list(range(start, start + n))
+
+
+def update_by_id(model: type[models.Model], field_name: str, values: dict[int, object]) -> int:
+    """Set ``field_name`` of each row ``pk`` to ``values[pk]``, each row its own value;
+    returns the rows updated.
+
+    On PostgreSQL one ``UPDATE … FROM unnest(ids, values)`` whatever the count (the
+    values adapted by the field, as the ORM would send them); elsewhere one
+    ``UPDATE … WHERE id IN (…)`` per distinct value.
+    """
+    if not values:
+        return 0
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        by_value: dict[object, list[int]] = {}
+        for pk, value in values.items():
+            by_value.setdefault(value, []).append(pk)
+        return sum(
+            model._default_manager.filter(pk__in=ids).update(**{field_name: value})
+            for value, ids in by_value.items()
+        )
+    meta = model._meta
+    field, pk = meta.get_field(field_name), meta.pk
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    prepared = [field.get_db_prep_save(value, connection) for value in values.values()]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {quote(field.column)} = v.value "
+            f"FROM unnest(%s::{pk.db_type(connection)}[], %s::{field.db_type(connection)}[]) "
+            f"AS v(pk, value) WHERE {table}.{quote(pk.column)} = v.pk",
+            [list(values), prepared],
+        )
+        return cursor.rowcount

@@ -106,3 +106,27 @@ def test_the_sweep_fans_out_to_a_real_worker(worker):  # noqa: F811
         Charge.objects.filter(pk__in=[c.pk for c in charges]).values_list("status", flat=True)
     )
     assert statuses == [ChargeStatus.FAILED, ChargeStatus.PAID, ChargeStatus.PAID]
+
+
+def test_a_billing_chunk_hands_its_charges_over_in_one_message_split_by_the_worker(
+    monkeypatch,
+):
+    from payments import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.collect_charges_task, "delay", lambda ids, on: sent.append(ids))
+    handed = []
+    monkeypatch.setattr(
+        tasks.collection_hand_over_task, "delay", lambda ids, on: handed.append((ids, on))
+    )
+    ids = list(range(1, 251))
+    tasks.enqueue_collection(ids, dt.date(2026, 3, 1))
+    assert handed == [(ids, "2026-03-01")] and sent == []  # one publish for the chunk
+
+    assert tasks.collection_hand_over_task.apply(args=(ids, "2026-03-01")).get() == 3
+    assert [len(chunk) for chunk in sent] == [100, 100, 50]
+    assert [i for chunk in sent for i in chunk] == ids  # each charge once, in order
+
+    sent.clear()
+    tasks.enqueue_collection(ids[:40], dt.date(2026, 3, 1))
+    assert sent == [ids[:40]] and len(handed) == 1  # a small chunk goes straight to collection

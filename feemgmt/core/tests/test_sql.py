@@ -197,3 +197,20 @@ def test_allocated_ids_take_rows_and_the_next_ordinary_row_comes_after_them():
     after = Customer.objects.create(code="C9", name="after", email="b@example.com")
     assert after.pk > max(ids)
     assert sql.allocate_ids(Customer, 0) == []
+
+
+def test_update_by_id_gives_each_row_its_own_value_and_nothing_else_moves():
+    contracts = [make_contract() for _ in range(4)]
+    fees = [c.fees.get(kind="recurring") for c in contracts]
+    untouched = fees.pop()
+    before = untouched.next_due_date
+    wanted = {
+        fees[0].pk: dt.date(2027, 1, 1),
+        fees[1].pk: dt.date(2027, 2, 15),
+        fees[2].pk: None,  # nothing left to bill
+    }
+    assert sql.update_by_id(Fee, "next_due_date", wanted) == 3
+    assert dict(Fee.objects.filter(pk__in=wanted).values_list("pk", "next_due_date")) == wanted
+    untouched.refresh_from_db()
+    assert untouched.next_due_date == before
+    assert sql.update_by_id(Fee, "next_due_date", {}) == 0

@@ -1,0 +1,150 @@
+"""What the benchmarks share: the throw-away database, Django, the clock, memory and
+statement counts, and the JSON written to bench/results/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def database_url() -> str:
+    """DATABASE_URL, refused unless it names a PostgreSQL database ending in
+    ``_bench`` (the benchmarks drop it)."""
+    url = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        sys.exit(
+            "DATABASE_URL must point to PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/feemgmt_bench"
+        )
+    if not name.endswith("_bench"):
+        sys.exit(f"Refusing to run: database {name!r} does not end in '_bench' (it is dropped).")
+    return url
+
+
+def reset_database(url: str) -> str:
+    """Drop and create the benchmark database, connected to the ``postgres`` database."""
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=parts.username or None,
+        password=parts.password or None,
+        host=parts.hostname or None,
+        port=parts.port or None,
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    return name
+
+
+def setup_django() -> None:
+    import logging
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "feemgmt.settings")
+    django.setup()
+    logging.getLogger("billing").setLevel(logging.WARNING)
+
+
+def first_of_month(day: dt.date, months_ahead: int) -> dt.date:
+    year, month = divmod(day.year * 12 + day.month - 1 + months_ahead, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def noon(on: dt.date) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    return dt.datetime.combine(on, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def on_the_day(on: dt.date):
+    """The clock at noon of ``on`` in the billing time zone (running): billing refuses
+    a date after today, so the runs for next month happen on their day."""
+    import time_machine
+
+    return time_machine.travel(noon(on), tick=True)
+
+
+# Peak memory of one step: Linux lets a process reset its high-water mark
+# (``echo 5 > /proc/self/clear_refs``), so each step reports its own peak, not the
+# largest since the process started.
+def reset_peak_memory(pid: int | str = "self") -> bool:
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_memory_mb(pid: int | str = "self") -> float:
+    """The resident-set high-water mark in MB (VmHWM; ru_maxrss where /proc is absent)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextmanager
+def counted_statements():
+    """Count the SQL statements Django sends inside the block (COPY included, since
+    it goes through a cursor too): ``with counted_statements() as counter: ...;
+    counter.n``."""
+    from django.db import connection
+
+    class Counter:
+        n = 0
+
+    counter = Counter()
+
+    def count(execute, sql, params, many, context):
+        counter.n += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield counter
+
+
+def write_results(name: str, payload: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
+    return path
+
+
+def wait_until(condition, *, timeout: float, every: float = 0.05, alive=None) -> float:
+    """Poll ``condition()`` until it is true; returns the seconds waited. ``alive()``
+    (optional) raising stops the wait early, e.g. when a worker died."""
+    started = time.perf_counter()
+    while not condition():
+        if alive is not None:
+            alive()
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"not done after {timeout:.0f}s")
+        time.sleep(every)
+    return time.perf_counter() - started
