@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
 from audit.admin import AuditHistoryMixin
+from feemgmt.core.admin_lists import LargeTableAdminMixin
 
 from .forms import BillingRunForm
 from .models import Charge
@@ -43,7 +44,11 @@ class CurrencyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Charge)
-class ChargeAdmin(AuditHistoryMixin, ModelAdmin):
+class ChargeAdmin(LargeTableAdminMixin, AuditHistoryMixin, ModelAdmin):
+    """A million charges list as fast as a hundred: no count of the whole table, the
+    date hierarchy by index probes (feemgmt/core/admin_lists.py), and each row's contract
+    and customer joined in."""
+
     list_display = (
         "contract",
         "customer",

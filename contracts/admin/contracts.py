@@ -1,22 +1,13 @@
-"""Admin for customers and contracts.
-
-Every write goes through contracts.services: the forms here only parse input.
-When a service refuses (BusinessError), the change form is shown again with the
-service's messages on the fields they concern (feemgmt.core.admin_forms). A
-contract is editable only while it is a draft; after signing, it and its fees
-are read-only here and change through actions. Each change page links to the
-object's audit history.
-"""
+"""Admin for contracts and their fees: editable while draft, then read-only with
+actions that call the services."""
 
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
@@ -26,11 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import RangeDateFilter
-from unfold.widgets import (
-    UnfoldAdminDecimalFieldWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminSingleDateWidget,
-)
+from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminSingleDateWidget
 
 from audit.admin import AuditHistoryMixin
 from feemgmt.core.admin_forms import (
@@ -40,21 +27,14 @@ from feemgmt.core.admin_forms import (
     error_messages,
     service_refusal,
 )
+from feemgmt.core.admin_lists import LargeTableAdminMixin
 from feemgmt.core.exceptions import BusinessError
 
-from .choices import FeeKind
-from .models import Contract, Customer, Fee
-from .services import (
-    FeeInput,
-    contract_create,
-    contract_sign,
-    contract_terminate,
-    contract_update,
-    customer_create,
-    customer_update,
-)
+from ..choices import FeeKind
+from ..models import Contract, Fee
+from ..services import FeeInput, contract_create, contract_sign, contract_terminate, contract_update
+from .customers import CurrencyChoicesMixin
 
-CUSTOMER_FIELDS = ("code", "name", "email", "currency", "credit_code")
 CONTRACT_FIELDS = (
     "number",
     "customer",
@@ -66,60 +46,6 @@ CONTRACT_FIELDS = (
     "proration",
 )
 CONTRACT_STATE_FIELDS = ("status", "signed_on", "terminated_at")
-
-
-class CurrencyChoicesMixin:
-    """The currency columns are free text validated against settings.CURRENCIES:
-    offer those as a list."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if "currency" in self.fields:  # absent when the whole form is read-only
-            self.fields["currency"].widget = UnfoldAdminSelectWidget(
-                choices=settings.CURRENCY_CHOICES
-            )
-
-
-# --- Customers ---------------------------------------------------------------
-
-
-class CustomerForm(CurrencyChoicesMixin, ServiceModelForm):
-    class Meta:
-        model = Customer
-        fields = CUSTOMER_FIELDS
-
-
-@admin.register(Customer)
-class CustomerAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
-    form = CustomerForm
-    list_display = ("code", "name", "email", "currency", "credit_code", "contract_count")
-    list_filter = ("currency",)
-    search_fields = ("code", "name", "credit_code", "email")
-    fields = (*CUSTOMER_FIELDS, "audit_history")
-
-    def get_fields(self, request, obj=None):
-        fields = tuple(super().get_fields(request, obj))
-        # a customer being added has no history yet
-        return fields if obj is not None else tuple(f for f in fields if f != "audit_history")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_contract_count=Count("contracts"))
-
-    @admin.display(description=_("contracts"), ordering="_contract_count")
-    def contract_count(self, obj: Customer) -> int:
-        return obj._contract_count
-
-    def has_delete_permission(self, request, obj=None):
-        # No service deletes customers; their contracts and charges keep them anyway.
-        return False
-
-    def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data[name] for name in CUSTOMER_FIELDS}
-        try:
-            saved = customer_update(customer=obj, **values) if change else customer_create(**values)
-        except BusinessError as exc:
-            raise ServiceRefused(exc) from exc
-        self._copy_saved(obj, saved)
 
 
 # --- Contracts and their fees ----------------------------------------------------
@@ -272,7 +198,7 @@ class ActionDateForm(forms.Form):
 
 
 @admin.register(Contract)
-class ContractAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
+class ContractAdmin(LargeTableAdminMixin, AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
     form = ContractForm
     inlines = (FeeInline,)
     list_display = (
