@@ -170,3 +170,26 @@ def test_a_page_costs_the_same_queries_for_50_rows_as_for_10_and_never_counts(ap
     assert len(filtered) == len(for_ten)
     assert counts_rows(for_fifty) == [] and counts_rows(filtered) == []
     assert len(get_ok(api, URL)["results"]) == 50
+
+
+def test_the_list_renders_each_charge_as_the_serializer_does(api):
+    """The list is built from .values() rows (feemgmt/api/rows.py): the same JSON as
+    ChargeSerializer, one-off, prorated and yen charges included."""
+    from billing.api.serializers import ChargeSerializer
+
+    with at(dt.date(2026, 1, 10)):
+        make_contract(
+            service_start=dt.date(2026, 1, 15),
+            signed_on=dt.date(2026, 1, 10),
+            fees=[FeeInput(kind="signing", amount="500", treatment="fee"), *MONTHLY],
+        )
+        make_contract(
+            service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 10), currency="JPY"
+        )
+    bill_through(dt.date(2026, 2, 1))  # January 15-31, prorated
+    listed = get_ok(api, URL)["results"]
+
+    charges = Charge.objects.select_related("contract").order_by("-due_date", "-id")
+    assert listed == json.loads(json.dumps(ChargeSerializer(charges, many=True).data))
+    assert {c["kind"] for c in listed} == {"signing", "recurring"}
+    assert any(c["prorated"] for c in listed) and any(c["currency"] == "JPY" for c in listed)

@@ -16,8 +16,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from contracts import selectors, services
+from contracts.models import Fee
 from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.permissions import IsStaffWithModelPermissions
+from feemgmt.api.rows import ValuesListMixin, amount_text, date_text, datetime_text
 
 from .serializers import (
     ContractSerializer,
@@ -121,7 +123,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         responses={200: ContractSerializer, 400: RULE_REFUSED},
     ),
 )
-class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ContractViewSet(
+    ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Contracts are created as drafts, edited while draft, then signed (which
     freezes their fees and bills what is due) and possibly terminated early."""
 
@@ -129,6 +133,59 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_fields = ["customer", "status", "number"]
     pagination_class = CursorPagination
     cursor_ordering = ("-id",)  # newest first
+    # the list is rendered from these columns, as ContractSerializer renders a contract
+    list_columns = (
+        "id",
+        "customer_id",
+        "number",
+        "currency",
+        "service_start",
+        "service_end",
+        "alignment",
+        "proration",
+        "payment_method",
+        "status",
+        "signed_on",
+        "terminated_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def list_row(self, row: dict) -> dict:
+        return {
+            "id": row["id"],
+            "customer": row["customer_id"],
+            "number": row["number"],
+            "currency": row["currency"],
+            "service_start": date_text(row["service_start"]),
+            "service_end": date_text(row["service_end"]),
+            "alignment": row["alignment"],
+            "proration": row["proration"],
+            "payment_method": row["payment_method"],
+            "status": row["status"],
+            "signed_on": date_text(row["signed_on"]),
+            "terminated_at": datetime_text(row["terminated_at"]),
+            "fees": [],
+            "created_at": datetime_text(row["created_at"]),
+            "updated_at": datetime_text(row["updated_at"]),
+        }
+
+    def list_extend(self, rows: list[dict]) -> None:
+        """The page's fees, in one query."""
+        by_contract = {row["id"]: row["fees"] for row in rows}
+        fees = Fee.objects.filter(contract_id__in=by_contract).order_by("contract_id", "id")
+        for fee in fees.values(
+            "contract_id", "id", "kind", "amount", "amount_currency", "cycle", "treatment"
+        ):
+            by_contract[fee["contract_id"]].append(
+                {
+                    "id": fee["id"],
+                    "kind": fee["kind"],
+                    "amount": amount_text(fee["amount"], fee["amount_currency"]),
+                    "cycle": fee["cycle"] or None,
+                    "treatment": fee["treatment"] or None,
+                }
+            )
 
     def get_queryset(self):
         return selectors.contract_list()

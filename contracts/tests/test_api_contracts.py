@@ -521,3 +521,28 @@ def test_staff_with_the_change_permission_may_sign(django_user_model, customer):
         response = clerk.post(f"{URL}{contract.id}/sign/", {"signed_on": "2026-03-10"})
 
     assert response.status_code == 200, response.json()
+
+
+def test_the_list_renders_each_contract_as_the_serializer_does(api, customer):
+    """The list is built from .values() rows (feemgmt/api/rows.py): the same JSON as
+    ContractSerializer, with the fees, their empty cycle or treatment as null."""
+    import json
+
+    from contracts.api.serializers import ContractSerializer
+
+    make_contract(
+        customer=customer,
+        fees=[
+            FeeInput(kind="signing", amount="300", treatment="prepayment"),
+            FeeInput(kind="recurring", amount="100", cycle="monthly"),
+        ],
+        currency="JPY",
+    )
+    with at(TODAY):
+        make_contract(customer=customer, signed_on=TODAY)
+
+    listed = api.get(URL).json()["results"]
+
+    contracts = Contract.objects.prefetch_related("fees").order_by("-id")
+    assert listed == json.loads(json.dumps(ContractSerializer(contracts, many=True).data))
+    assert [len(c["fees"]) for c in listed] == [1, 2]
