@@ -62,9 +62,7 @@ def test_a_page_costs_the_same_queries_for_50_charges_as_for_10(admin_client):
 
 
 @pytest.mark.postgres
-def test_the_unfiltered_list_takes_its_total_from_the_table_statistics(
-    admin_client, monkeypatch
-):
+def test_the_unfiltered_list_takes_its_total_from_the_table_statistics(admin_client, monkeypatch):
     contracts_from(dt.date(2026, 1, 1), 30, dt.date(2026, 1, 10))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE billing_charge")
@@ -83,7 +81,7 @@ def test_a_filtered_list_counts_at_most_a_bounded_number_of_rows(admin_client, m
     monkeypatch.setattr(admin_lists, "EXACT_UP_TO", 10)
 
     page, sql = changelist(admin_client, {"status__exact": "pending"})
-    few, few_sql = changelist(admin_client, {"q": Charge.objects.first().contract.number})
+    few, _sql = changelist(admin_client, {"q": Charge.objects.first().contract.number})
 
     (count,) = counts(sql)
     assert "LIMIT 11" in count  # never more rows than that
@@ -119,3 +117,24 @@ def test_the_charge_list_links_the_years_it_has(admin_client):
 
     assert "due_date__year=2025" in page.text and "due_date__year=2026" in page.text
     assert not [q for q in sql if "DISTINCT" in q and "due_date" in q]
+
+
+def test_each_cell_is_labelled_with_its_column_and_headers_are_built_once(
+    admin_client, monkeypatch
+):
+    from unfold.templatetags import unfold_list
+
+    contracts_from(dt.date(2026, 1, 1), 3, dt.date(2026, 1, 10))
+    unfold_headers = unfold_list.result_headers.original
+    calls = []
+
+    def counted(cl):
+        calls.append(cl)
+        return unfold_headers(cl)
+
+    monkeypatch.setattr(unfold_list, "result_headers", admin_lists.cached_headers(counted))
+
+    page, _sql = changelist(admin_client)
+
+    assert len(calls) == 1  # not once per row
+    assert page.text.count('data-label="due date"') == 3

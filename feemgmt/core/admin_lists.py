@@ -125,3 +125,29 @@ class LargeTableAdminMixin:
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         return with_date_probes(queryset) if self.date_hierarchy else queryset
+
+
+def cached_headers(result_headers):
+    """``result_headers`` computed once per changelist page, kept on the changelist."""
+
+    def once(cl):
+        headers = getattr(cl, "_result_headers", None)
+        if headers is None:
+            headers = cl._result_headers = list(result_headers(cl))
+        return iter(headers)
+
+    once.original = result_headers
+    return once
+
+
+def headers_once_per_page() -> None:
+    """Make unfold's changelist compute its column headers once per page.
+
+    unfold 0.91's ``items_for_result`` rebuilds every column header (sort links and
+    all) for each row it renders, for the one header text it reads: a third of a
+    100-row charge page's time. The headers do not change within a page. Called
+    once from ``CoreConfig.ready``."""
+    from unfold.templatetags import unfold_list
+
+    if not hasattr(unfold_list.result_headers, "original"):
+        unfold_list.result_headers = cached_headers(unfold_list.result_headers)

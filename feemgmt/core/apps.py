@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import lookups  # noqa: F401  (registers field__any)
+        from .admin_lists import headers_once_per_page
+
+        headers_once_per_page()
