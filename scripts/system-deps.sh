@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages some tests need. Installs what is missing when it can (root with
-# apt-get); otherwise says which tests will skip. Never downloads anything else.
+# Debian packages some tests (and bench/api.py) need. Installs what is missing when it
+# can (root with apt-get); otherwise says which tests will skip. Never downloads anything else.
 set -euo pipefail
 
 need=()
@@ -8,6 +8,7 @@ need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v msgfmt >/dev/null || need+=(gettext)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+command -v wrk >/dev/null || need+=(wrk)  # bench/api.py loads the server with it
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
