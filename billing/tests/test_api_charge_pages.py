@@ -172,7 +172,8 @@ def test_a_page_costs_the_same_queries_for_50_rows_as_for_10_and_never_counts(ap
     assert len(get_ok(api, URL)["results"]) == 50
 
 
-def test_the_list_renders_each_charge_as_the_serializer_does(api):
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "UTC"])
+def test_the_list_renders_each_charge_as_the_serializer_does(api, settings, zone):
     """The list is built from .values() rows (feemgmt/api/rows.py): the same JSON as
     ChargeSerializer, one-off, prorated and yen charges included."""
     from billing.api.serializers import ChargeSerializer
@@ -187,9 +188,11 @@ def test_the_list_renders_each_charge_as_the_serializer_does(api):
             service_start=dt.date(2026, 1, 1), signed_on=dt.date(2026, 1, 10), currency="JPY"
         )
     bill_through(dt.date(2026, 2, 1))  # January 15-31, prorated
+    settings.TIME_ZONE = zone  # times are shown in it ("Z" for UTC, as DRF does)
     listed = get_ok(api, URL)["results"]
 
     charges = Charge.objects.select_related("contract").order_by("-due_date", "-id")
     assert listed == json.loads(json.dumps(ChargeSerializer(charges, many=True).data))
+    assert listed[0]["created_at"].endswith("Z") == (zone == "UTC")
     assert {c["kind"] for c in listed} == {"signing", "recurring"}
     assert any(c["prorated"] for c in listed) and any(c["currency"] == "JPY" for c in listed)
