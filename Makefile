@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run    start the back office with demo data (web + worker + beat)"
 	@echo "make test   the whole suite, ruff, manage.py check, makemigrations --check"
-	@echo "make bench  BENCH=billing|reconcile CONTRACTS=n: a benchmark on PostgreSQL (docs/PERFORMANCE.md)"
+	@echo "make bench  BENCH=billing|reconcile|collection CONTRACTS=n: a benchmark on PostgreSQL (docs/PERFORMANCE.md)"
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -71,7 +71,7 @@ messages: $(STAMP)
 	fi
 	msgfmt --check --statistics -o $(MESSAGES_MO) $(MESSAGES_PO)
 
-# make bench [BENCH=billing|reconcile] [CONTRACTS=n]: one benchmark on PostgreSQL
+# make bench [BENCH=billing|reconcile|collection] [CONTRACTS=n]: one benchmark on PostgreSQL
 # (bench/README.md); it drops and re-creates its _bench database.
 BENCH ?= billing
 bench: $(STAMP)
@@ -79,7 +79,8 @@ bench: $(STAMP)
 	case "$(BENCH)" in \
 		billing) $(PY) bench/billing_run.py --contracts $${CONTRACTS:-10000} ;; \
 		reconcile) $(PY) bench/reconcile.py --lines $${CONTRACTS:-100000} ;; \
-		*) echo "BENCH must be billing or reconcile, not $(BENCH)" >&2; exit 2 ;; \
+		collection) $(PY) bench/collection.py --charges $${CONTRACTS:-10000} ;; \
+		*) echo "BENCH must be billing, reconcile or collection, not $(BENCH)" >&2; exit 2 ;; \
 	esac
 
 clean:

@@ -10,6 +10,7 @@ import resource
 import sys
 import time
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -148,3 +149,83 @@ def wait_until(condition, *, timeout: float, every: float = 0.05, alive=None) ->
             raise TimeoutError(f"not done after {timeout:.0f}s")
         time.sleep(every)
     return time.perf_counter() - started
+
+
+def cents(rng) -> Decimal:
+    return Decimal(rng.randrange(50_000, 2_000_000)) / 100
+
+
+def seed_monthly_book(
+    n: int, rng, *, start: dt.date, payment_method: str, whole: bool = False
+) -> None:
+    """N customers, each with one active contract paid by ``payment_method`` and one
+    monthly fee from ``start`` (CNY, 500.00–20,000.00, whole yuan if ``whole``),
+    written set-based; then the billing run for ``start`` bills the first month."""
+    from django.utils import timezone
+
+    from billing.services import billing_run
+    from contracts.models import Contract, Customer, Fee
+    from feemgmt.core.sql import insert_rows
+
+    now = timezone.now()
+    customers = [
+        (f"C{i:07d}", f"客户{i:07d}有限公司", f"c{i}@example.com", "CNY", "", now, now)
+        for i in range(n)
+    ]
+    insert_rows(
+        Customer,
+        ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
+        customers,
+    )
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    insert_rows(
+        Contract,
+        (
+            "number",
+            "customer_id",
+            "currency",
+            "service_start",
+            "alignment",
+            "proration",
+            "payment_method",
+            "status",
+            "signed_on",
+            "created_at",
+            "updated_at",
+        ),
+        [
+            (
+                f"HT{i:08d}",
+                cid,
+                "CNY",
+                start,
+                "calendar",
+                "daily",
+                payment_method,
+                "active",
+                start,
+                now,
+                now,
+            )
+            for i, cid in enumerate(ids)
+        ],
+    )
+    contracts = list(Contract.objects.order_by("id").values_list("id", flat=True))
+    insert_rows(
+        Fee,
+        ("contract_id", "kind", "amount", "amount_currency", "cycle", "treatment", "next_due_date"),
+        [
+            (
+                cid,
+                "recurring",
+                Decimal(rng.randrange(500, 20_000)) if whole else cents(rng),
+                "CNY",
+                "monthly",
+                "",
+                start,
+            )
+            for cid in contracts
+        ],
+    )
+    with on_the_day(start):
+        billing_run(on=start)

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import database_url as _database_url  # noqa: E402
-from bench.common import on_the_day, reset_database  # noqa: E402
+from bench.common import on_the_day, reset_database, seed_monthly_book  # noqa: E402
 from bench.common import setup_django as _setup_django  # noqa: E402
 
 START = dt.date(2026, 3, 1)
@@ -45,74 +45,12 @@ def seed(n: int, rng: random.Random) -> None:
     """N customers, contracts and monthly fees, then billed and noticed."""
     from django.utils import timezone
 
-    from billing.services import billing_run
-    from contracts.models import Contract, Customer, Fee
     from feemgmt.core.sql import insert_rows
     from payments.adapters.bank_transfer import remittance_reference
     from payments.models import PaymentAttempt, attempt_key
 
+    seed_monthly_book(n, rng, start=START, payment_method="bank_transfer")
     now = timezone.now()
-    customers = [
-        (f"C{i:07d}", f"客户{i:07d}有限公司", f"c{i}@example.com", "CNY", "", now, now)
-        for i in range(n)
-    ]
-    insert_rows(
-        Customer,
-        ("code", "name", "email", "currency", "credit_code", "created_at", "updated_at"),
-        customers,
-    )
-    ids = list(Customer.objects.order_by("id").values_list("id", flat=True))
-    insert_rows(
-        Contract,
-        (
-            "number",
-            "customer_id",
-            "currency",
-            "service_start",
-            "alignment",
-            "proration",
-            "payment_method",
-            "status",
-            "signed_on",
-            "created_at",
-            "updated_at",
-        ),
-        [
-            (
-                f"HT{i:08d}",
-                cid,
-                "CNY",
-                START,
-                "calendar",
-                "daily",
-                "bank_transfer",
-                "active",
-                START,
-                now,
-                now,
-            )
-            for i, cid in enumerate(ids)
-        ],
-    )
-    contracts = list(Contract.objects.order_by("id").values_list("id", flat=True))
-    insert_rows(
-        Fee,
-        ("contract_id", "kind", "amount", "amount_currency", "cycle", "treatment", "next_due_date"),
-        [
-            (
-                cid,
-                "recurring",
-                Decimal(rng.randrange(50_000, 2_000_000)) / 100,
-                "CNY",
-                "monthly",
-                "",
-                START,
-            )
-            for cid in contracts
-        ],
-    )
-    with on_the_day(START):
-        billing_run(on=START)
     from billing.models import Charge
 
     charges = Charge.objects.order_by("id").values_list("id", "amount")

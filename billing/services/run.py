@@ -285,7 +285,7 @@ def _lock_and_read_fees(fees: QuerySet[Fee], on: dt.date) -> list:
     if not ids:
         return []
     return list(
-        Fee.objects.filter(id__in=ids, next_due_date__lte=on)
+        Fee.objects.filter(id__any=ids, next_due_date__lte=on)
         .order_by("id")
         .values_list(*FEE_COLUMNS, named=True)
     )

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from contracts.choices import SigningTreatment
 from feemgmt.core.money import Money, quantize
-from feemgmt.core.sql import insert_rows
+from feemgmt.core.sql import allocate_ids, insert_rows
 
 from ..choices import AccountPurpose, EntryKind
 from ..models import Account, JournalEntry, JournalLine
@@ -92,33 +92,34 @@ def post_charges(charges: Sequence[BilledCharge]) -> int:
         R, {(c.customer_id, c.amount.currency.code) for c in to_post}
     )
     now = timezone.now()
-    returned = insert_rows(
+    # ids drawn first, so entries and lines each go in by one COPY, nothing returned
+    entry_ids = allocate_ids(JournalEntry, len(to_post))
+    insert_rows(
         JournalEntry,
-        ("kind", "reference", "subject", "currency", "effective_on", "memo", "created_at"),
+        ("id", "kind", "reference", "subject", "currency", "effective_on", "memo", "created_at"),
         (
             (
+                entry_id,
                 EntryKind.CHARGE.value,
-                charge_subject(c.charge_id),
-                charge_subject(c.charge_id),
+                subject,
+                subject,
                 c.amount.currency.code,
                 c.on,
                 "",
                 now,
             )
-            for c in to_post
+            for entry_id, c in zip(entry_ids, to_post, strict=True)
+            for subject in (charge_subject(c.charge_id),)
         ),
-        returning=("id", "reference"),
     )
-    entry_ids = dict((reference, entry_id) for entry_id, reference in returned)
     lines = []
-    for charge in to_post:
-        entry_id = entry_ids[charge_subject(charge.charge_id)]
+    for entry_id, charge in zip(entry_ids, to_post, strict=True):
         currency = charge.amount.currency.code
         amount = quantize(charge.amount).amount
         lines.append((entry_id, receivable[charge.customer_id, currency].pk, amount))
         lines.append((entry_id, income[currency].pk, -amount))
     insert_rows(JournalLine, ("entry_id", "account_id", "amount"), lines)
-    return len(returned)
+    return len(entry_ids)
 
 
 @dataclass(frozen=True, slots=True)
