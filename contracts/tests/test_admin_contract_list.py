@@ -51,9 +51,7 @@ def test_a_page_costs_the_same_queries_for_50_contracts_as_for_10(admin_client):
 
 
 @pytest.mark.postgres
-def test_the_unfiltered_list_takes_its_total_from_the_table_statistics(
-    admin_client, monkeypatch
-):
+def test_the_unfiltered_list_takes_its_total_from_the_table_statistics(admin_client, monkeypatch):
     contracts(25)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE contracts_contract")
