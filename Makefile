@@ -73,7 +73,7 @@ messages: $(STAMP)
 
 # make bench [BENCH=billing|reconcile|collection|api] [CONTRACTS=n]: one benchmark on PostgreSQL
 # (bench/README.md); it drops and re-creates its _bench database. BENCH_ARGS passes
-# options on, e.g. BENCH_ARGS="--catch-up-days 40" for a million contracts.
+# options on, e.g. BENCH_ARGS="--skip-history --audit-months 0" for a million contracts.
 BENCH ?= billing
 bench: $(STAMP)
 	@set -e; export DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/feemgmt_bench}; \
