@@ -27,7 +27,9 @@ if str(ROOT) not in sys.path:
 # New charges would otherwise be handed to collection (a Celery task per chunk).
 os.environ["PAYMENT_COLLECT_AFTER_BILLING"] = "false"
 
-from bench.billing_run import _database_url, _setup_django, reset_database  # noqa: E402
+from bench.common import database_url as _database_url  # noqa: E402
+from bench.common import reset_database  # noqa: E402
+from bench.common import setup_django as _setup_django  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

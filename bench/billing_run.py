@@ -20,330 +20,37 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
-import multiprocessing
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.billing_book import (  # noqa: E402
+    analyze,
+    charge_count,
+    duplicate_charges,
+    load_demo_data,
+    skip_history,
+)
 from bench.billing_copy import copy_floor  # noqa: E402
+from bench.billing_steps import (  # noqa: E402
+    _without_audit,
+    audit_cost,
+    concurrent_runs,
+    timed_run,
+)
 from bench.billing_workers import environment, fan_out_run  # noqa: E402
 from bench.common import (  # noqa: E402
-    counted_statements,
     database_url,
     first_of_month,
-    on_the_day,
     peak_memory_mb,
     reset_database,
     reset_peak_memory,
     setup_django,
     write_results,
 )
-
-# The names other benchmarks import from here.
-_database_url, _setup_django = database_url, setup_django
-__all__ = ["_database_url", "_setup_django", "on_the_day", "reset_database"]
-
-
-class ChunkQueryProbe:
-    """A billing-run progress callback that counts the SQL queries of one chunk.
-
-    ``billing_run`` calls it after each chunk; capturing from the first call to the
-    second covers exactly the second chunk (its id-range query included), a chunk in
-    the middle of a run, without slowing the other chunks down.
-    """
-
-    def __init__(self):
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
-        self._context = CaptureQueriesContext(connection)
-        self.calls = 0
-        self.queries: int | None = None
-        self.fees_in_chunk = 0
-        self._fees_before = 0
-
-    def __call__(self, done: int, total: int, totals) -> None:
-        self.calls += 1
-        if self.calls == 1:
-            self._fees_before = done
-            self._context.__enter__()
-        elif self.calls == 2:
-            self._context.__exit__(None, None, None)
-            self.queries = len(self._context.captured_queries)
-            self.fees_in_chunk = done - self._fees_before
-
-    def close(self) -> None:
-        if self.calls == 1:
-            self._context.__exit__(None, None, None)
-
-
-def charge_count() -> int:
-    from billing.models import Charge
-
-    return Charge.objects.count()
-
-
-def duplicate_charges() -> int:
-    """(fee, period start) pairs charged more than once; one-off fees group on NULL."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT fee_id, period_start FROM billing_charge "
-            "GROUP BY fee_id, period_start HAVING count(*) > 1) AS twice"
-        )
-        return cursor.fetchone()[0]
-
-
-def skip_history(today: dt.date) -> dict:
-    """Move every bookmark before ``today`` to the fee's first due date from today on,
-    as if another system had billed the book's past: a million contracts can then be
-    measured without first catching up on ten million old charges. One-off fees due
-    before today are left billed (no bookmark), and the customers billed before have
-    their receivable accounts, as that billing would have left them. Batches of
-    10,000 fees, each one UPDATE."""
-    from django.db import transaction
-
-    from billing import calendar
-    from billing.services.run import FEE_COLUMNS
-    from contracts.choices import FeeKind
-    from contracts.models import Fee
-    from feemgmt.core.sql import update_by_id
-    from ledger.choices import AccountPurpose
-    from ledger.postings.charges import accounts_for_customers
-
-    started = time.perf_counter()
-    past = Fee.objects.filter(next_due_date__lt=today).order_by("id")
-    moved, batch, accounts = 0, {}, set()
-    for row in past.values_list(*FEE_COLUMNS, named=True).iterator(chunk_size=10_000):
-        batch[row.id] = None
-        accounts.add((row.contract__customer_id, row.amount_currency))
-        if row.kind == FeeKind.RECURRING:
-            batch[row.id] = calendar.next_due_after(
-                cycle=row.cycle,
-                alignment=row.contract__alignment,
-                service_start=row.contract__service_start,
-                service_end=row.contract__service_end,
-                after=today - dt.timedelta(days=1),
-            )
-        if len(batch) == 10_000:
-            with transaction.atomic():
-                moved += update_by_id(Fee, "next_due_date", batch)
-                accounts_for_customers(AccountPurpose.RECEIVABLE, accounts)
-            batch, accounts = {}, set()
-    with transaction.atomic():
-        moved += update_by_id(Fee, "next_due_date", batch)
-        accounts_for_customers(AccountPurpose.RECEIVABLE, accounts)
-    return {"fees": moved, "seconds": time.perf_counter() - started}
-
-
-def analyze() -> None:
-    """Planner statistics, as autovacuum would have gathered them after the catch-up
-    (this machine runs PostgreSQL with autovacuum off): without them a chunk's
-    account lookup is planned for a table of a few rows.
-
-    Not before the catch-up: the ledger accounts are still empty then, and a table
-    analyzed empty gets its foreign-key checks planned as sequential scans, kept
-    while the catch-up fills it (every journal line then scanned every account)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
-def last_ids() -> tuple[int, int]:
-    """The highest charge and journal entry ids: what a step writes comes after them."""
-    from billing.models import Charge
-    from ledger.models import JournalEntry
-
-    def last(model) -> int:
-        return model.objects.order_by("-id").values_list("id", flat=True).first() or 0
-
-    return last(Charge), last(JournalEntry)
-
-
-def timed_run(label: str, on: dt.date, chunk_size: int | None) -> dict:
-    from billing.services import billing_run
-
-    before = charge_count()
-    charges_after, entries_after = last_ids()
-    probe = ChunkQueryProbe()
-    reset_peak_memory()
-    with on_the_day(on), counted_statements() as statements:
-        started = time.perf_counter()
-        result = billing_run(on=on, chunk_size=chunk_size, progress=probe)
-        seconds = time.perf_counter() - started
-    probe.close()
-    created = charge_count() - before
-    assert created == result.charges_created, (label, created, result.charges_created)
-    return {
-        "step": label,
-        "on": on,
-        "contracts": result.contracts_seen,
-        "fees": result.fees_seen,
-        "charges": result.charges_created,
-        "chunks": result.chunks,
-        "seconds": seconds,
-        "queries": probe.queries,
-        "chunk_fees": probe.fees_in_chunk,
-        "statements": statements.n,
-        "statements_per_1000_contracts": (
-            round(1000 * statements.n / result.contracts_seen, 1) if result.contracts_seen else None
-        ),
-        "peak_rss_mb": round(peak_memory_mb()),
-        "charges_after": charges_after,
-        "entries_after": entries_after,
-    }
-
-
-def _without_audit() -> None:
-    """The run without its audit events, for the comparison: the chunk's bulk event
-    (digest read back, chain lock, insert) replaced by nothing, in this process."""
-    import billing.services.run as run
-
-    run.audit_record_bulk = lambda **kwargs: None
-
-
-def audit_cost(start: dt.date, months: int, chunk_size: int | None) -> dict:
-    """The monthly run's throughput with and without its audit events, measured on
-    the same database: the months from ``start`` on, billed alternately with and
-    without them (month after month, so both see the same kind of month and the same
-    table sizes). Returns charges/s of each and the cost of auditing in percent."""
-    import billing.services.run as run
-    from billing.services import billing_run
-
-    real = run.audit_record_bulk
-    totals = {True: [0, 0.0], False: [0, 0.0]}
-    try:
-        for k in range(months):
-            audited = k % 2 == 0
-            run.audit_record_bulk = real if audited else (lambda **kwargs: None)
-            day = first_of_month(start, k)
-            with on_the_day(day):
-                result = billing_run(on=day, chunk_size=chunk_size)
-            totals[audited][0] += result.charges_created
-            totals[audited][1] += result.seconds
-    finally:
-        run.audit_record_bulk = real
-    rate = {key: n / s if s else 0.0 for key, (n, s) in totals.items()}
-    return {
-        "months": months,
-        "with_audit": round(rate[True]),
-        "without_audit": round(rate[False]),
-        "cost_percent": round(100 * (1 - rate[True] / rate[False]), 1) if rate[False] else None,
-    }
-
-
-def _concurrent_worker(
-    on: str, chunk_size: int | None, barrier, results, without_audit: bool = False
-) -> None:
-    """One of the concurrent runs (a separate process, as two Celery workers are)."""
-    _setup_django()
-    if without_audit:
-        _without_audit()
-    from django.db import connection
-
-    from billing.services import billing_run
-
-    connection.ensure_connection()
-    day = dt.date.fromisoformat(on)
-    with on_the_day(day):
-        barrier.wait()
-        result = billing_run(on=day, chunk_size=chunk_size)
-    results.put(
-        {
-            "charges": result.charges_created,
-            "fees": result.fees_seen,
-            "chunks": result.chunks,
-            "seconds": result.seconds,
-        }
-    )
-    connection.close()
-
-
-def concurrent_runs(
-    on: dt.date, chunk_size: int | None, processes: int = 2, without_audit: bool = False
-) -> dict:
-    before = charge_count()
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(processes + 1)
-    results = context.Queue()
-    workers = [
-        context.Process(
-            target=_concurrent_worker,
-            args=(on.isoformat(), chunk_size, barrier, results, without_audit),
-        )
-        for _ in range(processes)
-    ]
-    for worker in workers:
-        worker.start()
-    barrier.wait(timeout=120)
-    started = time.perf_counter()
-    per_process = [results.get(timeout=600) for _ in workers]
-    seconds = time.perf_counter() - started
-    for worker in workers:
-        worker.join()
-        assert worker.exitcode == 0, f"a billing process failed (exit code {worker.exitcode})"
-    created = charge_count() - before
-    assert sum(p["charges"] for p in per_process) == created, (per_process, created)
-    return {
-        "step": f"(d) {processes} concurrent runs",
-        "on": on,
-        "contracts": None,
-        "fees": max(p["fees"] for p in per_process),
-        "charges": created,
-        "chunks": max(p["chunks"] for p in per_process),
-        "seconds": seconds,
-        "queries": None,
-        "chunk_fees": 0,
-        "by_process": per_process,
-    }
-
-
-def load_demo_data(contracts: int, seed: int, load_day: dt.date, *, services: bool) -> dict:
-    """Create the contracts with the clock at ``load_day``: set-based (``demo_data
-    --set-based``, the same rows) or through the services one by one."""
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-    from django.conf import settings
-    from django.core.management import call_command
-
-    from contracts.models import Contract, Fee
-
-    moment = dt.datetime.combine(load_day, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
-    out = io.StringIO()
-    started = time.perf_counter()
-    with time_machine.travel(moment, tick=True):
-        call_command(
-            "demo_data",
-            "--contracts",
-            str(contracts),
-            "--seed",
-            str(seed),
-            "--today",
-            load_day.isoformat(),
-            "--no-bill",
-            *([] if services else ["--set-based"]),
-            stdout=out,
-        )
-    seconds = time.perf_counter() - started
-    return {
-        "step": "load (services)" if services else "load (set-based)",
-        "on": load_day,
-        "contracts": Contract.objects.count(),
-        "fees": Fee.objects.count(),
-        "charges": charge_count(),
-        "chunks": None,
-        "seconds": seconds,
-        "queries": None,
-        "chunk_fees": 0,
-    }
 
 
 def print_table(rows: list[dict]) -> None:
@@ -406,10 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    url = _database_url()
+    url = database_url()
     name = reset_database(url)
     environment()  # the Celery broker and billing queue, before Django reads its settings
-    _setup_django()
+    setup_django()
     if args.without_audit:
         _without_audit()
     from django.conf import settings
