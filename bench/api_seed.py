@@ -12,25 +12,16 @@ lists, not for collection).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import time
-from zoneinfo import ZoneInfo
+
+from bench.common import load_demo_book, on_the_day
 
 PAID_AFTER_DAYS = 60
-
-
-def _clock_at(day: dt.date):
-    import time_machine
-    from django.conf import settings
-
-    moment = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
-    return time_machine.travel(moment, tick=True)
 
 
 def seed(contracts: int, seed: int, catch_up_days: int) -> dict:
     """Load ``contracts`` demo contracts as of ``catch_up_days`` ago and bill them up
     to today. Returns the counts and how long each step took."""
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
 
@@ -40,25 +31,11 @@ def seed(contracts: int, seed: int, catch_up_days: int) -> dict:
 
     today = timezone.localdate()
     load_day = today - dt.timedelta(days=catch_up_days)
-    started = time.perf_counter()
-    with _clock_at(load_day):
-        call_command(
-            "demo_data",
-            "--contracts",
-            str(contracts),
-            "--seed",
-            str(seed),
-            "--today",
-            load_day.isoformat(),
-            "--no-bill",
-            "--set-based",
-            stdout=io.StringIO(),
-        )
-    loaded = time.perf_counter() - started
+    loaded = load_demo_book(contracts, seed, load_day)
     print(f"  {Contract.objects.count()} contracts loaded in {loaded:.1f}s", flush=True)
 
     started = time.perf_counter()
-    with _clock_at(today):
+    with on_the_day(today):
         result = billing_run(on=today)
     billed = time.perf_counter() - started
     print(f"  {result.charges_created} charges billed in {billed:.1f}s", flush=True)

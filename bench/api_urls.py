@@ -15,27 +15,15 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.http import JsonResponse
 from django.urls import path
 
+from billing.api.views import ChargeViewSet
 from billing.models import Charge
+from contracts.api.views import ContractViewSet
 from contracts.models import Contract, Fee
 from feemgmt.urls import urlpatterns as product_urls
 
-CHARGE_FIELDS = (
-    "id",
-    "contract_id",
-    "fee_id",
-    "kind",
-    "period_start",
-    "period_end",
-    "due_date",
-    "amount",
-    "amount_currency",
-    "status",
-    "prorated",
-    "contract__number",
-    "contract__customer_id",
-    "created_at",
-    "updated_at",
-)
+# The columns each API list renders from (its view says which), so the bare view
+# returns what the API does and the two cannot drift apart.
+CHARGE_FIELDS = ChargeViewSet.list_columns
 CHARGE_FILTERS = {
     "contract": "contract_id",
     "customer": "contract__customer_id",
@@ -44,22 +32,7 @@ CHARGE_FILTERS = {
     "due_date_after": "due_date__gte",
     "due_date_before": "due_date__lte",
 }
-CONTRACT_FIELDS = (
-    "id",
-    "customer_id",
-    "number",
-    "currency",
-    "service_start",
-    "service_end",
-    "alignment",
-    "proration",
-    "payment_method",
-    "status",
-    "signed_on",
-    "terminated_at",
-    "created_at",
-    "updated_at",
-)
+CONTRACT_FIELDS = ContractViewSet.list_columns
 FEE_FIELDS = ("id", "contract_id", "kind", "amount", "amount_currency", "cycle", "treatment")
 
 

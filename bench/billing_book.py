@@ -4,7 +4,6 @@ the counts read back to check a step."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import sys
 import time
 from pathlib import Path
@@ -12,6 +11,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.common import load_demo_book  # noqa: E402
 
 
 def charge_count() -> int:
@@ -102,31 +103,9 @@ def last_ids() -> tuple[int, int]:
 def load_demo_data(contracts: int, seed: int, load_day: dt.date, *, services: bool) -> dict:
     """Create the contracts with the clock at ``load_day``: set-based (``demo_data
     --set-based``, the same rows) or through the services one by one."""
-    from zoneinfo import ZoneInfo
-
-    import time_machine
-    from django.conf import settings
-    from django.core.management import call_command
-
     from contracts.models import Contract, Fee
 
-    moment = dt.datetime.combine(load_day, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
-    out = io.StringIO()
-    started = time.perf_counter()
-    with time_machine.travel(moment, tick=True):
-        call_command(
-            "demo_data",
-            "--contracts",
-            str(contracts),
-            "--seed",
-            str(seed),
-            "--today",
-            load_day.isoformat(),
-            "--no-bill",
-            *([] if services else ["--set-based"]),
-            stdout=out,
-        )
-    seconds = time.perf_counter() - started
+    seconds = load_demo_book(contracts, seed, load_day, set_based=not services)
     return {
         "step": "load (services)" if services else "load (set-based)",
         "on": load_day,

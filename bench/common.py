@@ -88,6 +88,31 @@ def on_the_day(on: dt.date):
     return time_machine.travel(noon(on), tick=True)
 
 
+def load_demo_book(contracts: int, seed: int, load_day: dt.date, *, set_based: bool = True):
+    """``manage.py demo_data --no-bill`` for ``contracts`` contracts with the clock at
+    ``load_day``: set-based (the rows the services write, a batch at a time) or
+    through the services one contract at a time. Returns the seconds it took."""
+    import io
+
+    from django.core.management import call_command
+
+    started = time.perf_counter()
+    with on_the_day(load_day):
+        call_command(
+            "demo_data",
+            "--contracts",
+            str(contracts),
+            "--seed",
+            str(seed),
+            "--today",
+            load_day.isoformat(),
+            "--no-bill",
+            *(["--set-based"] if set_based else []),
+            stdout=io.StringIO(),
+        )
+    return time.perf_counter() - started
+
+
 # Peak memory of one step: Linux lets a process reset its high-water mark
 # (``echo 5 > /proc/self/clear_refs``), so each step reports its own peak, not the
 # largest since the process started.

@@ -16,6 +16,9 @@ def _online(schema_editor) -> bool:
 
 
 class AddIndexOnline(AddIndexConcurrently):
+    def describe(self):
+        return f"Create index {self.index.name} on {self.model_name} (concurrently on PostgreSQL)"
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if _online(schema_editor):
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
@@ -28,6 +31,9 @@ class AddIndexOnline(AddIndexConcurrently):
 
 
 class RemoveIndexOnline(RemoveIndexConcurrently):
+    def describe(self):
+        return f"Remove index {self.name} from {self.model_name} (concurrently on PostgreSQL)"
+
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if _online(schema_editor):
             return super().database_forwards(app_label, schema_editor, from_state, to_state)
