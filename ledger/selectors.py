@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import Sum
 
@@ -123,3 +124,33 @@ def receivable_by_customer(customer_ids: Iterable[int]) -> dict[int, list[Money]
         if amount.amount:
             due[row["account__customer_id"]].append(amount)
     return dict(due)
+
+
+def receivable_by_subject(subjects: Iterable[str]) -> dict[str, Decimal]:
+    """The receivable balance (debit positive) booked against each subject, in one
+    grouped query; a subject with no receivable line is left out."""
+    rows = (
+        JournalLine.objects.filter(
+            account__purpose=AccountPurpose.RECEIVABLE, entry__subject__any=list(subjects)
+        )
+        .values_list("entry__subject")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return dict(rows)
+
+
+def holding_prepaid(keys: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (customer, currency) pairs hold prepaid credit, in one query."""
+    keys = set(keys)
+    rows = (
+        JournalLine.objects.filter(
+            account__purpose=AccountPurpose.PREPAID,
+            account__customer_id__any=sorted({customer for customer, _currency in keys}),
+        )
+        .values_list("account__customer_id", "account__currency")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    # a liability: credit (negative) is what the customer holds
+    return {(customer, currency) for customer, currency, total in rows if total < 0} & keys

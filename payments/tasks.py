@@ -18,7 +18,7 @@ from collections import Counter
 from celery import shared_task
 from django.utils import timezone
 
-from payments.services.collection import charge_collect, collectable_charge_ids
+from payments.services.collection import charge_collect, charges_collect, collectable_charge_ids
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,15 @@ def collection_sweep_task(on: str | None = None) -> int:
 
 @shared_task(name="payments.collect_charges")
 def collect_charges_task(charge_ids: list[int], on: str | None = None) -> dict[str, int]:
-    """Collect each charge in turn; one charge's error does not stop the others."""
+    """Collect the charges together (the ordinary ones in a few queries for all);
+    one charge's error does not stop the others. Should the batch itself fail, each
+    charge is collected on its own: an attempt the batch opened and could not
+    record is resolved by asking its gateway, with the same key."""
     day = _day(on)
+    try:
+        return dict(charges_collect(charge_ids, on=day))
+    except Exception:
+        logger.exception("collecting %s charges together failed", len(charge_ids))
     outcomes: Counter[str] = Counter()
     for charge_id in charge_ids:
         try:
@@ -102,14 +109,28 @@ def direct_debit_batches_task(on: str | None = None) -> int:
 def send_receipts_task(attempt_ids: list[int]) -> int:
     """Receipts for payments booked in bulk (a statement's transfers): sent by a
     worker, not by the import that booked them. Each is sent at most once."""
-    from payments.services.notices import receipt
+    return _send_notices("receipt", attempt_ids)
 
+
+@shared_task(name="payments.send_notices")
+def send_notices_task(notice: str, attempt_ids: list[int]) -> int:
+    """The customer notices of attempts a collection task recorded together:
+    ``receipt`` or ``payment_request``. Each is sent at most once."""
+    return _send_notices(notice, attempt_ids)
+
+
+def _send_notices(notice: str, attempt_ids: list[int]) -> int:
+    from payments.services import notices
+
+    if notice == "receipt":  # all of them in a few queries and one mail connection
+        return notices.receipts(attempt_ids)
+    send = {"payment_request": notices.payment_request}[notice]
     sent = 0
     for attempt_id in attempt_ids:
         try:
-            sent += bool(receipt(attempt_id))
+            sent += bool(send(attempt_id))
         except Exception:
-            logger.exception("receipt for attempt %s not sent", attempt_id)
+            logger.exception("%s for attempt %s not sent", notice, attempt_id)
     return sent
 
 

@@ -13,7 +13,7 @@ database itself and there is only one process collecting; the lock is a no-op.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import connection
@@ -43,3 +43,34 @@ def advisory_lock(namespace: str, key: int) -> Iterator[bool]:
         if held:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ns, key])
+
+
+@contextmanager
+def advisory_locks(namespace: str, keys: Iterable[int]) -> Iterator[list[int]]:
+    """:func:`advisory_lock` for many keys in one round trip: yields the keys taken
+    (in order; the others are held by someone else), and releases them all after.
+
+    Taken again by :func:`advisory_lock` in the same session, a key is granted at
+    once (PostgreSQL counts a session's holds), so a batch may hand one of its keys
+    to the single-key path.
+    """
+    keys = sorted(set(keys))
+    if connection.vendor != "postgresql" or not keys:
+        yield keys
+        return
+    ns = _namespace(namespace)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k FROM unnest(%s::int[]) AS k WHERE pg_try_advisory_lock(%s, k) ORDER BY k",
+            [keys, ns],
+        )
+        held = [key for (key,) in cursor.fetchall()]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_advisory_unlock(%s, k)) FROM unnest(%s::int[]) AS k",
+                    [ns, held],
+                )

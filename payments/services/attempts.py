@@ -30,6 +30,7 @@ from audit.services import audit_record, audit_record_bulk, changes_between, sna
 from billing.models import Charge
 from feemgmt.core.exceptions import InvalidTransition
 from feemgmt.core.money import Money
+from feemgmt.core.sql import update_rows
 from payments.adapters import CollectionResult
 from payments.adapters.base import thaw
 from payments.choices import ATTEMPT_TRANSITIONS, AttemptStatus
@@ -37,6 +38,8 @@ from payments.models import Mandate, PaymentAttempt, attempt_key
 
 # Recorded before/after with a status change.
 STATE_FIELDS = ("status", "error_code", "provider_reference")
+# The statuses that decide an attempt (``decided_at`` is set on reaching them).
+DECIDED = frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.FAILED, AttemptStatus.CANCELLED})
 
 
 def check_attempt_transition(current: str, target: str) -> None:
@@ -265,5 +268,94 @@ def attempts_succeed(*, attempt_ids: Sequence[int]) -> list[int]:
                 ids=moved,
                 fields=IDENTITY_FIELDS,
                 extra={"status": [dict(before), AttemptStatus.SUCCEEDED]},
+            )
+    return moved
+
+
+def attempts_open(*, attempts: Sequence[PaymentAttempt]) -> list[PaymentAttempt]:
+    """Open many attempts at once (a collection task's batch): each as
+    :func:`attempt_open` would, unknown until its gateway answers, with no mandate;
+    one INSERT and one audit event for all. The caller holds the charges' locks and
+    commits before any gateway is called."""
+    if not attempts:
+        return []
+    for attempt in attempts:
+        attempt.idempotency_key = attempt_key(attempt.charge_id, attempt.number)
+        attempt.status = AttemptStatus.UNKNOWN
+    with transaction.atomic():
+        created = PaymentAttempt.objects.bulk_create(attempts)
+        audit_record_bulk(
+            action="attempt.created",
+            model=PaymentAttempt,
+            ids=[attempt.pk for attempt in created],
+            fields=IDENTITY_FIELDS,
+            extra={"status": AttemptStatus.UNKNOWN},
+        )
+    return created
+
+
+# What an answer may write on an attempt, besides its status (see keep_result).
+ANSWER_FIELDS = (
+    "provider_reference",
+    "error_code",
+    "error_message",
+    "raw",
+    "action_kind",
+    "action_value",
+)
+
+
+def attempts_answer(*, answers: dict[int, CollectionResult], target: str, action: str) -> list[int]:
+    """Many open attempts moved to ``target`` by their gateways' answers (a
+    collection task's batch): :func:`attempt_succeed` or :func:`attempt_mark_pending`
+    for each — the table checked row by row, what each answer told kept as
+    :func:`keep_result` keeps it — written in one UPDATE, with one audit event that
+    also names the gateway reference each was given. The caller holds the charges'
+    locks; the attempts are locked here. Returns the ids moved (an attempt already
+    in ``target`` is left)."""
+    if not answers:
+        return []
+    with transaction.atomic():
+        attempts = list(
+            PaymentAttempt.objects.select_for_update()
+            .filter(pk__any=sorted(answers))
+            .order_by("pk")
+            .only("pk", "status", *ANSWER_FIELDS)
+        )
+        before: Counter[str] = Counter()
+        moving = []
+        now = timezone.now()
+        for attempt in attempts:
+            if attempt.status == target:
+                continue
+            check_attempt_transition(attempt.status, target)
+            before[attempt.status] += 1
+            attempt.status = target
+            keep_result(attempt, answers[attempt.pk])
+            if target in DECIDED:
+                attempt.decided_at = now
+            attempt.updated_at = now
+            moving.append(attempt)
+        fields = ["status", *ANSWER_FIELDS, "updated_at", "decided_at"]
+        update_rows(
+            PaymentAttempt,
+            fields,
+            {attempt.pk: [getattr(attempt, name) for name in fields] for attempt in moving},
+        )
+        moved = [attempt.pk for attempt in moving]
+        if moved:
+            audit_record_bulk(
+                action=action,
+                model=PaymentAttempt,
+                ids=moved,
+                fields=IDENTITY_FIELDS,
+                extra={
+                    "status": [dict(before), target],
+                    "provider_reference": {
+                        str(attempt.pk): attempt.provider_reference
+                        for attempt in moving
+                        if attempt.provider_reference
+                    },
+                },
             )
     return moved

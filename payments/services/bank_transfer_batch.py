@@ -40,8 +40,8 @@ from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money_from_db, money_label
 from ledger.bulk import Posting, post_many
 from ledger.choices import AccountPurpose, EntryKind
-from ledger.models import JournalLine
 from ledger.postings import accounts_for_customers, charge_subject
+from ledger.selectors import receivable_by_subject
 from ledger.services import account_for
 from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
@@ -131,20 +131,10 @@ def _owed(charges: dict[int, _Charge]) -> None:
     less what its attempts collected for a prepayment or deposit."""
     fee = [c for c in charges.values() if c.status in COLLECTABLE and c.treatment == "fee"]
     other = [c for c in charges.values() if c.status in COLLECTABLE and c.treatment != "fee"]
-    subjects = {charge_subject(c.pk): c for c in fee}
-    keys = sorted(subjects)
-    for start in range(0, len(keys), BATCH):
-        rows = (
-            JournalLine.objects.filter(
-                account__purpose=AccountPurpose.RECEIVABLE,
-                entry__subject__any=keys[start : start + BATCH],
-            )
-            .values_list("entry__subject")
-            .annotate(total=Sum("amount"))
-        )
-        for subject, total in rows:
-            charge = subjects[subject]
-            charge.owed = money_from_db(total, charge.amount.currency.code).amount
+    owed = receivable_by_subject(charge_subject(c.pk) for c in fee)
+    for charge in fee:
+        total = owed.get(charge_subject(charge.pk))
+        charge.owed = money_from_db(total, charge.amount.currency.code).amount
     collected = dict(
         PaymentAttempt.objects.filter(
             charge_id__any=[c.pk for c in other], status=AttemptStatus.SUCCEEDED

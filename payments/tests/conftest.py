@@ -12,3 +12,14 @@ def _fresh_adapters():
     yield
     sandbox_reset()
     clear_cache()
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run where they are sent (a receipt task, a hand-over)."""
+    from feemgmt.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -147,7 +147,7 @@ def test_recording_no_answer_and_an_answer_at_once_take_their_locks_in_one_order
     charge first, PostgreSQL would find the cycle and kill one ("deadlock detected")."""
     from payments.adapters import AdapterError, CollectionResult
     from payments.models import attempt_key
-    from payments.services.collection import _record_unanswered, record_result
+    from payments.services.collection import record_result, record_unanswered
 
     charge = billed_charge("3000.00")
     attempt = PaymentAttempt.objects.create(
@@ -175,7 +175,7 @@ def test_recording_no_answer_and_an_answer_at_once_take_their_locks_in_one_order
     def unanswered():
         try:
             with connection.execute_wrapper(hold_after_first_lock("unanswered", "answered")):
-                return _record_unanswered(attempt, AdapterError(detail="read timeout"), on=DAY)
+                return record_unanswered(attempt, AdapterError(detail="read timeout"), on=DAY)
         finally:
             connection.close()
 

@@ -19,17 +19,6 @@ from payments.tests.collection_helpers import DAY, billed_charge
 from tests.clock import at
 
 
-@pytest.fixture
-def eager():
-    """Tasks run where they are sent (the hand-over itself is what is tested)."""
-    from feemgmt.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 @pytest.mark.django_db
 def test_the_billing_run_hands_new_charges_to_collection_after_commit(
     settings, eager, django_capture_on_commit_callbacks

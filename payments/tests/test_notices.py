@@ -196,6 +196,51 @@ def test_each_attempt_has_its_own_receipt(commit, mailoutbox):
     assert len(mailoutbox) == 2
 
 
+def test_receipts_of_many_payments_are_each_sent_once_as_one_would_be(
+    commit, mailoutbox, django_assert_max_num_queries
+):
+    attempts = [succeeded() for _ in range(4)]
+    declined = make_attempt(make_charge(), status=AttemptStatus.FAILED)
+    assert commit(notices.receipt, attempts[0].pk) is True  # sent on its own before
+    alone = mailoutbox.pop()
+
+    with django_assert_max_num_queries(6):  # whatever the count of receipts
+        assert commit(notices.receipts, [a.pk for a in attempts] + [declined.pk]) == 3
+
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        a.charge.contract.customer.email for a in attempts[1:]
+    )
+    # the same message the single receipt writes
+    twin = mailoutbox[0]
+    assert twin.subject.startswith("Payment received for contract ")
+    assert [line.split(":")[0] for line in twin.body.splitlines() if ": " in line] == [
+        line.split(":")[0] for line in alone.body.splitlines() if ": " in line
+    ]
+    assert SentNotice.objects.filter(kind="receipt").count() == 4
+    assert commit(notices.receipts, [a.pk for a in attempts]) == 0  # a repeated task
+    assert len(mailoutbox) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receipts_the_mail_server_refuses_are_logged_and_not_sent_again(
+    mailoutbox, monkeypatch, caplog
+):
+    attempts = [succeeded() for _ in range(2)]
+
+    def refuse(self, fail_silently=False):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", refuse)
+    with caplog.at_level(logging.ERROR, logger=notices.logger.name):
+        assert notices.receipts([a.pk for a in attempts]) == 2
+    for attempt in attempts:
+        assert attempt.idempotency_key in caplog.text
+    assert "recorded but not sent" in caplog.text
+    monkeypatch.undo()
+    assert notices.receipts([a.pk for a in attempts]) == 0
+    assert mailoutbox == []
+
+
 def test_no_receipt_for_an_attempt_that_did_not_succeed(commit, mailoutbox):
     attempt = make_attempt(make_charge(), status=AttemptStatus.FAILED)
     assert commit(notices.receipt, attempt.pk) is False
@@ -676,7 +721,7 @@ def test_daily_notices_go_on_after_an_error(commit, mailoutbox, monkeypatch, cap
     def broken(fee_id, on):
         raise RuntimeError("template missing")
 
-    monkeypatch.setattr(notices, "upcoming_debit", broken)
+    monkeypatch.setattr(notices.daily, "upcoming_debit", broken)
     with caplog.at_level(logging.ERROR, logger=notices.logger.name):
         counts = commit(notices.send_daily_notices, DAY)
     assert counts == {"upcoming_debit": 0, "mandate_expiring": 1}

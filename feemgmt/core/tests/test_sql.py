@@ -214,3 +214,32 @@ def test_update_by_id_gives_each_row_its_own_value_and_nothing_else_moves():
     untouched.refresh_from_db()
     assert untouched.next_due_date == before
     assert sql.update_by_id(Fee, "next_due_date", {}) == 0
+
+
+def test_update_rows_writes_several_columns_of_each_row_json_and_nulls_included():
+    from payments.models import PaymentAttempt, attempt_key
+    from payments.tests.collection_helpers import billed_charge
+
+    charges = [billed_charge(f"{10 + n}.00") for n in range(3)]
+    attempts = [
+        PaymentAttempt.objects.create(
+            charge=c,
+            number=1,
+            idempotency_key=attempt_key(c.pk, 1),
+            method="sandbox",
+            amount=c.amount,
+            status="unknown",
+        )
+        for c in charges
+    ]
+    when = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+    wanted = {
+        attempts[0].pk: ("succeeded", "T-1", {"trade_no": "T-1", "note": '引号"\t'}, when),
+        attempts[1].pk: ("pending", None, {}, None),
+    }
+    fields = ("status", "provider_reference", "raw", "decided_at")
+    assert sql.update_rows(PaymentAttempt, fields, wanted) == 2
+    rows = PaymentAttempt.objects.filter(pk__in=wanted).values_list("pk", *fields)
+    assert {pk: tuple(values) for pk, *values in rows} == wanted
+    attempts[2].refresh_from_db()
+    assert attempts[2].status == "unknown" and attempts[2].raw == {}
