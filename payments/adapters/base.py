@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -175,8 +176,9 @@ ACCOUNT_WORDS = frozenset({"account", "acct", "card", "iban", "pan"})
 _LONG_NUMBER = re.compile(r"^[\d\s-]{8,}$")
 
 
-def _words(key: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", key)}
+@lru_cache(maxsize=4096)  # payload keys are a small vocabulary, met on every call
+def _words(key: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", key))
 
 
 def freeze(value: Any) -> Any:
@@ -197,6 +199,7 @@ def thaw(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _is_secret(key: str) -> bool:
     return key.lower() in SECRET_KEYS or bool(_words(key) & SECRET_WORDS)
 
