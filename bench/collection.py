@@ -61,9 +61,10 @@ def in_process(on: dt.date, sample: int) -> dict:
     from billing.models import Charge
     from payments.adapters import get_adapter
     from payments.services.collection import collectable_charge_ids
-    from payments.tasks import collect_charges_task
+    from payments.tasks import COLLECT_CHUNK, collect_charges_task
 
     ids = collectable_charge_ids(on=on, limit=sample)
+    chunks = [ids[start : start + COLLECT_CHUNK] for start in range(0, len(ids), COLLECT_CHUNK)]
     adapter_class = type(get_adapter("sandbox"))
     real_collect = adapter_class.collect
     calls = {"inside": 0, "outside": 0}
@@ -100,7 +101,11 @@ def in_process(on: dt.date, sample: int) -> dict:
     try:
         with on_the_day(on), connection.execute_wrapper(count):
             started = time.perf_counter()
-            outcomes = collect_charges_task.apply(args=(ids, on.isoformat())).get()
+            outcomes: dict[str, int] = {}
+            for chunk in chunks:  # as the sweep hands them to workers
+                done = collect_charges_task.apply(args=(chunk, on.isoformat())).get()
+                for outcome, n in done.items():
+                    outcomes[outcome] = outcomes.get(outcome, 0) + n
             seconds = time.perf_counter() - started
     finally:
         adapter_class.collect = real_collect
@@ -125,6 +130,12 @@ def in_process(on: dt.date, sample: int) -> dict:
     }
 
 
+def receipts_sent() -> int:
+    from payments.models import SentNotice
+
+    return SentNotice.objects.filter(kind="receipt").count()
+
+
 def by_workers(on: dt.date, workers: int, label: str) -> dict:
     """Hand every collectable charge of ``on`` to ``workers`` worker processes."""
     from billing.models import Charge
@@ -134,18 +145,23 @@ def by_workers(on: dt.date, workers: int, label: str) -> dict:
     processes, alive = start(workers, on, "celery")
     try:
         paid_before = Charge.objects.filter(status="paid").count()
+        sent_before = receipts_sent()
         started = time.perf_counter()
         with on_the_day(on):
             handed = collection_sweep_task.apply(args=(on.isoformat(),)).get()
         queued = time.perf_counter() - started
         wait_until(lambda: not collectable(on), timeout=7200, every=0.1, alive=alive)
-        # the last task's charges are settled; its receipts go out after commit
         seconds = time.perf_counter() - started
+        paid = Charge.objects.filter(status="paid").count() - paid_before
+        # the receipts are tasks of their own, queued after each batch commits
+        wait_until(
+            lambda: receipts_sent() - sent_before >= paid, timeout=7200, every=0.1, alive=alive
+        )
+        with_receipts = time.perf_counter() - started
         peaks = [round(peak_memory_mb(p.pid)) for p in processes]
     finally:
         stop(processes)
         flush()
-    paid = Charge.objects.filter(status="paid").count() - paid_before
     return {
         "step": label,
         "workers": workers,
@@ -154,6 +170,8 @@ def by_workers(on: dt.date, workers: int, label: str) -> dict:
         "seconds": seconds,
         "queued_seconds": queued,
         "charges_per_second": handed / seconds if seconds else 0.0,
+        "seconds_with_receipts": with_receipts,
+        "receipts_per_second": paid / with_receipts if with_receipts else 0.0,
         "worker_peak_rss_mb": peaks,
     }
 
@@ -201,19 +219,22 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     print(
-        f"{'step':<22} {'charges':>8} {'paid':>8} {'seconds':>8} {'charges/s':>10} {'peak MB':>9}"
+        f"{'step':<22} {'charges':>8} {'paid':>8} {'seconds':>8} {'charges/s':>10} "
+        f"{'+receipts s':>12} {'peak MB':>9}"
     )
     for step in steps:
         peak = "+".join(map(str, step.get("worker_peak_rss_mb", []))) or "-"
+        receipts = step.get("seconds_with_receipts")
+        receipts = f"{receipts:.2f}" if receipts is not None else "queued"
         print(
             f"{step['step']:<22} {step['charges']:>8} {step['paid']:>8} {step['seconds']:>8.2f} "
-            f"{step['charges_per_second']:>10.0f} {peak:>9}"
+            f"{step['charges_per_second']:>10.0f} {receipts:>12} {peak:>9}"
         )
     sample = steps[0]
     print()
     print(
         f"(a) {sample['statements_per_charge']} SQL statements and "
-        f"{sample['commits'] / sample['charges']:.1f} commits per charge; gateway calls inside "
+        f"{sample['commits'] / sample['charges']:.2f} commits per charge; gateway calls inside "
         f"a database transaction: {sample['gateway_calls_inside_a_transaction']} of "
         f"{sample['gateway_calls_inside_a_transaction'] + sample['gateway_calls_outside']}"
     )
