@@ -61,7 +61,14 @@ from .charges import (
     post_charge_change,
     post_charges,
 )
-from .payments import apply_deposit, apply_prepaid, post_payment, post_prepayment, post_write_off
+from .payments import (
+    apply_deposit,
+    apply_prepaid,
+    payment_posting,
+    post_payment,
+    post_prepayment,
+    post_write_off,
+)
 from .refunds import post_prepaid_refund, post_refund, post_reversal
 from .rules import charge_subject
 
@@ -71,6 +78,7 @@ __all__ = [
     "apply_deposit",
     "apply_prepaid",
     "charge_subject",
+    "payment_posting",
     "post_charge",
     "post_charge_cancellation",
     "post_charge_change",

@@ -4,6 +4,7 @@ the prepaid balance applied, a write-off."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,10 +13,12 @@ from contracts.choices import SigningTreatment
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money
 
+from ..bulk import Posting
 from ..choices import AccountPurpose, EntryKind
-from ..models import JournalEntry
+from ..models import Account, JournalEntry
 from ..selectors import subject_balance
 from ..services import accounts_lock, journal_post
+from .charges import AccountRef
 from .rules import (
     TREATMENT_ACCOUNT,
     D,
@@ -70,6 +73,30 @@ def post_payment(
         currency=currency,
         on=on,
         lines=[(clearing, amount), (credited, -amount)],
+    )
+
+
+def payment_posting(
+    *,
+    reference: str,
+    charge_id: int,
+    amount: Decimal,
+    currency: str,
+    on: dt.date,
+    clearing: AccountRef | Account,
+    credited: AccountRef | Account,
+) -> Posting:
+    """The entry :func:`post_payment` books, for :func:`ledger.bulk.post_many`: the
+    method's clearing account debited, the customer's account for the charge's
+    treatment (``credited``) credited. The caller holds the charge's lock and has
+    checked ``amount`` against what the charge still owes."""
+    return Posting(
+        kind=EntryKind.PAYMENT,
+        reference=reference,
+        subject=charge_subject(charge_id),
+        currency=currency,
+        on=on,
+        lines=((clearing, amount), (credited, -amount)),
     )
 
 

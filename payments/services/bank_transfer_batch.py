@@ -40,7 +40,7 @@ from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import Money, money_from_db, money_label
 from ledger.bulk import Posting, post_many
 from ledger.choices import AccountPurpose, EntryKind
-from ledger.postings import accounts_for_customers, charge_subject
+from ledger.postings import accounts_for_customers, charge_subject, payment_posting
 from ledger.selectors import receivable_by_subject
 from ledger.services import account_for
 from payments.choices import AttemptStatus
@@ -258,13 +258,14 @@ def _post(postings) -> None:
         if applied:
             credited = accounts[_CREDITED[charge.treatment]][key]
             entries.append(
-                Posting(
-                    kind=EntryKind.PAYMENT,
+                payment_posting(
                     reference=f"{reference}:payment",
-                    subject=charge_subject(charge.pk),
+                    charge_id=charge.pk,
+                    amount=applied,
                     currency=currency,
                     on=transfer.booked_on,
-                    lines=((clearing[currency], applied), (credited, -applied)),
+                    clearing=clearing[currency],
+                    credited=credited,
                 )
             )
         if excess:

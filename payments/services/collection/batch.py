@@ -49,9 +49,9 @@ from billing.services import charges_settle
 from contracts.choices import FeeKind, SigningTreatment
 from feemgmt.core.locks import advisory_locks
 from feemgmt.core.money import Money, money_from_db
-from ledger.bulk import Posting, post_many
-from ledger.choices import AccountPurpose, EntryKind
-from ledger.postings import accounts_for_customers, charge_subject
+from ledger.bulk import post_many
+from ledger.choices import AccountPurpose
+from ledger.postings import accounts_for_customers, charge_subject, payment_posting
 from ledger.postings.rules import clearing_account
 from ledger.selectors import holding_prepaid, receivable_by_subject
 from payments.adapters import AdapterError, CollectionResult, get_adapter
@@ -326,22 +326,18 @@ def _pay(paid: dict[int, tuple[_Due, CollectionResult]], *, on: dt.date) -> None
         key: clearing_account(*key)
         for key in {(item.method, item.amount.currency.code) for item, _r in paid.values()}
     }
-    entries = []
-    for charge_id, (item, _result) in paid.items():
-        amount, currency = item.attempt.amount.amount, item.amount.currency.code
-        entries.append(
-            Posting(
-                kind=EntryKind.PAYMENT,
-                reference=f"attempt:{item.attempt.idempotency_key}",
-                subject=charge_subject(charge_id),
-                currency=currency,
-                on=on,
-                lines=(
-                    (clearing[item.method, currency], amount),
-                    (receivable[item.customer_id, currency], -amount),
-                ),
-            )
+    entries = [
+        payment_posting(
+            reference=f"attempt:{item.attempt.idempotency_key}",
+            charge_id=charge_id,
+            amount=item.attempt.amount.amount,
+            currency=item.amount.currency.code,
+            on=on,
+            clearing=clearing[item.method, item.amount.currency.code],
+            credited=receivable[item.customer_id, item.amount.currency.code],
         )
+        for charge_id, (item, _result) in paid.items()
+    ]
     post_many(entries)
     attempt_ids = attempts_answer(
         answers={item.attempt.pk: result for item, result in paid.values()},
