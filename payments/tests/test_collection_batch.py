@@ -325,4 +325,20 @@ def test_gateways_are_called_outside_transactions_and_a_held_charge_is_busy(monk
     assert inside == [False, False]
     assert not charges[0].attempts.exists()
     assert batch(charges[:1]) == Counter({Outcome.PAID: 1})  # the lock is free again
+
+    # and the batch let go of its own: another worker can take every one of them
+    taken_after = []
+
+    def later_worker():
+        try:
+            for charge in charges:
+                with advisory_lock(LOCK_NAMESPACE, charge.pk) as held:
+                    taken_after.append(held)
+        finally:
+            connection.close()
+
+    checker = threading.Thread(target=later_worker)
+    checker.start()
+    checker.join()
+    assert taken_after == [True, True, True]
     assert unbalanced_entries() == []
