@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "billing",
     "payments",
     "reconciliation",
+    "risk",
+    "reports",
+    "access",
 ]
 
 MIDDLEWARE = [

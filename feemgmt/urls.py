@@ -8,10 +8,12 @@ api_v1 = [
     # /charges/ is served by reconciliation's router: billing's charge endpoints,
     # their detail extended with how to pay by bank transfer (known only up there)
     path("", include("reconciliation.api.urls")),
+    path("reports/", include("reports.api.urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/reports/", include("reports.admin_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
