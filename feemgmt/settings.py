@@ -25,6 +25,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     "unfold",
     "unfold.contrib.filters",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "djmoney",
+    "import_export",
     "feemgmt.core",
     "audit",
     "contracts",
@@ -325,6 +327,12 @@ BILLING_CHUNK_SIZE = env.int("BILLING_CHUNK_SIZE", default=2000)
 # set aside for billing (BILLING_QUEUE=billing, and `celery worker -Q billing` on them).
 BILLING_QUEUE = env.str("BILLING_QUEUE", default="celery")
 CELERY_TASK_ROUTES = {"billing.run_chunk": {"queue": BILLING_QUEUE}}
+
+# --- Admin exports (docs/exports.md) -------------------------------------------
+# Exporting a list is reading it: whoever may view a model may export its list.
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Rows fetched per round trip while an export streams through its query.
+IMPORT_EXPORT_CHUNK_SIZE = 2000
 
 # --- Logging ---------------------------------------------------------------
 LOGGING = {
