@@ -1,0 +1,133 @@
+"""The finance reports over the API: the list a user may open, and one report as
+JSON, CSV or Excel.
+
+Which report a user may read is the report's own permissions (``Report.visible_to``),
+not a model's: a report reads several tables. Filters are the same form the admin
+pages use, so a bad date is refused with the same message under its field.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..exports import report_json
+from ..forms import ReportFilterForm
+from ..registry import REPORTS, reports_for
+from ..selectors.sql import as_of
+from .renderers import ReportCSVRenderer, ReportXLSXRenderer
+from .serializers import ReportDataSerializer, ReportSummarySerializer
+
+
+class IsStaff(BasePermission):
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff)
+
+
+class ReportListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        summary=_("List the reports you may open"),
+        responses=ReportSummarySerializer(many=True),
+        tags=["reports"],
+    )
+    def get(self, request):
+        return Response(
+            [
+                {
+                    "name": report.name,
+                    "title": str(report.title),
+                    "url": request.build_absolute_uri(
+                        reverse("reports-api-detail", args=[report.name])
+                    ),
+                }
+                for report in reports_for(request.user)
+            ]
+        )
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description=_("First day, inclusive.")),
+    OpenApiParameter(
+        "date_to",
+        OpenApiTypes.DATE,
+        description=_(
+            "Last day, inclusive; balances and aging are taken at its end (default today)."
+        ),
+    ),
+    OpenApiParameter("customer", OpenApiTypes.INT, description=_("A customer's id.")),
+    OpenApiParameter("currency", OpenApiTypes.STR, description=_("An ISO 4217 code, e.g. CNY.")),
+    OpenApiParameter(
+        "format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"], description=_("Default json.")
+    ),
+    OpenApiParameter(
+        "name",
+        OpenApiTypes.STR,
+        OpenApiParameter.PATH,
+        enum=list(REPORTS),
+        description=_("The report's name."),
+    ),
+]
+
+
+class ReportDetailView(APIView):
+    permission_classes = [IsStaff]
+    renderer_classes = [JSONRenderer, ReportCSVRenderer, ReportXLSXRenderer]
+
+    @extend_schema(
+        summary=_("Get a report as JSON, CSV or Excel"),
+        parameters=FILTER_PARAMETERS,
+        responses={
+            (200, "application/json"): ReportDataSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description=_("UTF-8 with a byte order mark.")
+            ),
+            (200, ReportXLSXRenderer.media_type): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description=_("One sheet per currency.")
+            ),
+            400: OpenApiResponse(description=_("Invalid filters: a message per field.")),
+            403: OpenApiResponse(description=_("You lack a permission the report needs.")),
+            404: OpenApiResponse(description=_("No report has this name.")),
+        },
+        tags=["reports"],
+    )
+    def get(self, request, name: str):
+        report = REPORTS.get(name)
+        if report is None:
+            raise Http404
+        if not report.visible_to(request.user):
+            raise PermissionDenied(_("You do not have permission to open this report."))
+        form = ReportFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(
+                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+            )
+        filters = form.filters()
+        result = report.run(filters)
+        fmt = request.accepted_renderer.format
+        if fmt == "json":
+            return Response(report_json(result))
+        response = Response(result)
+        filename = f"{report.name}-{as_of(filters).isoformat()}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def handle_exception(self, exc):
+        """Errors are JSON whatever format was asked for: a spreadsheet cannot say
+        which filter was wrong."""
+        response = super().handle_exception(exc)
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if renderer is not None and renderer.format != "json":
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
