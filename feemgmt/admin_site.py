@@ -4,8 +4,20 @@ Imported by settings, so it imports no app: links are lazy, and permission
 callbacks are given as import paths resolved per request.
 """
 
-from django.urls import reverse, reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+
+# The admin pages of the reports (reports/registry.py), in the sidebar's order.
+REPORT_LINKS = (
+    ("customer-status", "person_search"),
+    ("aging", "hourglass_bottom"),
+    ("collections", "savings"),
+    ("income", "trending_up"),
+    ("failed-rate", "error"),
+    ("balances", "account_balance_wallet"),
+    ("reconciliation", "fact_check"),
+)
 
 
 def charges_active(request) -> bool:
@@ -24,7 +36,49 @@ def statements_active(request) -> bool:
     ) and path != reverse("admin:reconciliation_statement_import")
 
 
+def risk_rules_link(request) -> str:
+    """The risk rules' list, or nothing while the risk app has no admin for them
+    (a missing URL would otherwise break every admin page's sidebar)."""
+    try:
+        return reverse("admin:risk_riskrule_changelist")
+    except NoReverseMatch:
+        return ""
+
+
+def risk_rules_visible(request) -> bool:
+    return bool(risk_rules_link(request)) and request.user.has_perm("risk.view_riskrule")
+
+
+def risk_rules_active(request) -> bool:
+    link = risk_rules_link(request)
+    return bool(link) and request.path.startswith(link)
+
+
+def _report_title(name: str) -> str:
+    from reports.registry import REPORTS
+
+    report = REPORTS.get(name)
+    return str(report.title) if report else name
+
+
+report_title = lazy(_report_title, str)
+
+
+def report_permission(name: str):
+    """A sidebar permission callback: the link shows when the user may see the
+    report (its own ``visible_to``; the registry is imported per request)."""
+
+    def visible(request) -> bool:
+        from reports.registry import REPORTS
+
+        report = REPORTS.get(name)
+        return bool(report and report.visible_to(request.user))
+
+    return visible
+
+
 UNFOLD = {
+    "DASHBOARD_CALLBACK": "reports.admin_views.dashboard_callback",
     "SITE_TITLE": _("Fee management"),
     "SITE_HEADER": _("Client management fees"),
     "SITE_SYMBOL": "account_balance",
@@ -95,11 +149,6 @@ UNFOLD = {
                         "link": reverse_lazy("admin:payments_directdebitbatch_changelist"),
                     },
                     {
-                        "title": _("Alerts"),
-                        "icon": "notifications",
-                        "link": reverse_lazy("admin:alerts_alert_changelist"),
-                    },
-                    {
                         "title": _("Gateway notifications"),
                         "icon": "inbox",
                         "link": reverse_lazy("admin:payments_inboundnotification_changelist"),
@@ -108,6 +157,23 @@ UNFOLD = {
                         "title": _("Customer notices"),
                         "icon": "mail",
                         "link": reverse_lazy("admin:payments_sentnotice_changelist"),
+                    },
+                ],
+            },
+            {
+                "title": _("Risk warnings"),
+                "items": [
+                    {
+                        "title": _("Alerts"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:alerts_alert_changelist"),
+                    },
+                    {
+                        "title": _("Risk rules"),
+                        "icon": "rule",
+                        "link": risk_rules_link,
+                        "permission": "feemgmt.admin_site.risk_rules_visible",
+                        "active": "feemgmt.admin_site.risk_rules_active",
                     },
                 ],
             },
@@ -146,6 +212,18 @@ UNFOLD = {
                         "icon": "report",
                         "link": reverse_lazy("admin:reconciliation_discrepancy_changelist"),
                     },
+                ],
+            },
+            {
+                "title": _("Reports"),
+                "items": [
+                    {
+                        "title": report_title(name),
+                        "icon": icon,
+                        "link": reverse_lazy("admin_reports:report", args=[name]),
+                        "permission": report_permission(name),
+                    }
+                    for name, icon in REPORT_LINKS
                 ],
             },
             {
