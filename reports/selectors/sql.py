@@ -85,7 +85,10 @@ def fetch(sql: str, params: list) -> list[dict]:
 
 
 def to_date(value) -> dt.date | None:
-    """A date column read back: SQLite returns strings from raw queries."""
+    """A date read back: SQLite returns strings from raw queries, and a month
+    truncated from a timestamp comes as a local midnight."""
+    if isinstance(value, dt.datetime):
+        return value.date()
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
