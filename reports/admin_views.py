@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -57,7 +58,9 @@ def _link(name: str, **params) -> str:
 # --- Charts ----------------------------------------------------------------------
 
 
-def _label(value, kind: str) -> str:
+def _label(value, kind: str, key: str = "") -> str:
+    if key == "method":  # a payment method's code: show its name, as the admin lists do
+        return str(settings.PAYMENT_METHODS.get(value, value))
     if isinstance(value, dt.date):
         return f"{value.year}-{value.month:02d}" if kind == "month" else value.isoformat()
     return str(value)
@@ -90,7 +93,7 @@ def chart_json(chart, columns, rows: list[dict]) -> tuple[str, str]:
         label = _label(row[chart.label_key], kinds.get(chart.label_key, "text"))
         for key in chart.value_keys:
             if chart.series_key:
-                name = str(row[chart.series_key])
+                name = _label(row[chart.series_key], "text", chart.series_key)
                 if len(chart.value_keys) > 1:
                     name = f"{name} · {names[key]}"
             else:
@@ -127,6 +130,34 @@ def chart_json(chart, columns, rows: list[dict]) -> tuple[str, str]:
     return json.dumps({"labels": labels, "datasets": datasets}), json.dumps(options)
 
 
+def columns_chart_json(chart, columns, rows: list[dict], currency: str) -> tuple[str, str]:
+    """A chart whose x axis is the report's currency (aging: one stacked bar per
+    currency) drawn for one currency: its value columns become the x axis, one bar
+    each, which reads better than a single stacked bar."""
+    names = {column.key: str(column.label) for column in columns}
+    colours = [PALETTE[index % len(PALETTE)] for index in range(len(chart.value_keys))]
+    data = {
+        "labels": [names[key] for key in chart.value_keys],
+        "datasets": [
+            {
+                "label": currency,
+                "data": [sum(_number(row[key]) for row in rows) for key in chart.value_keys],
+                "backgroundColor": colours,
+                "borderColor": colours,
+            }
+        ],
+    }
+    options = {
+        "animation": False,
+        "responsive": True,
+        "maintainAspectRatio": False,
+        "plugins": {"legend": {"display": False}},
+        "scales": {"x": {"grid": {"display": False}}, "y": {"beginAtZero": True}},
+        "datasets": {"bar": {"borderRadius": 4, "maxBarThickness": 32}},
+    }
+    return json.dumps(data), json.dumps(options)
+
+
 def charts_per_currency(result) -> list[dict]:
     """One chart per currency (amounts in different currencies never share an
     axis), or one chart when the report is not per currency."""
@@ -140,8 +171,14 @@ def charts_per_currency(result) -> list[dict]:
     for row in result.rows:
         by_currency.setdefault(row["currency"], []).append(row)
     charts = []
+    draw = chart_json
+    if report.chart.label_key == "currency":
+
+        def draw(chart, columns, rows):
+            return columns_chart_json(chart, columns, rows, rows[0]["currency"])
+
     for currency, rows in sorted(by_currency.items()):
-        data, options = chart_json(report.chart, report.columns, rows)
+        data, options = draw(report.chart, report.columns, rows)
         charts.append({"currency": currency, "data": data, "options": options})
     return charts
 
@@ -429,8 +466,8 @@ def _cell(row: dict, column) -> dict:
         cell["text"] = f"{value:,}"
     elif column.kind == "percent":
         cell["text"] = f"{Decimal(value) * 100:.1f}%"
-    elif column.kind in ("month", "date"):
-        cell["text"] = _label(value, column.kind)
+    else:
+        cell["text"] = _label(value, column.kind, column.key)
     return cell
 
 
