@@ -14,10 +14,12 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
 from audit.admin import AuditHistoryMixin
+from feemgmt.core.admin_export import ExportAdminMixin
 from feemgmt.core.admin_lists import LargeTableAdminMixin
 
 from .forms import BillingRunForm
 from .models import Charge
+from .resources import ChargeResource
 from .services import BillingRunResult, billing_run
 
 # Running billing creates charges, so it takes the permission to add them.
@@ -44,7 +46,7 @@ class CurrencyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Charge)
-class ChargeAdmin(LargeTableAdminMixin, AuditHistoryMixin, ModelAdmin):
+class ChargeAdmin(ExportAdminMixin, LargeTableAdminMixin, AuditHistoryMixin, ModelAdmin):
     """A million charges list as fast as a hundred: no count of the whole table, the
     date hierarchy by index probes (feemgmt/core/admin_lists.py), and each row's contract
     and customer joined in."""
@@ -70,6 +72,7 @@ class ChargeAdmin(LargeTableAdminMixin, AuditHistoryMixin, ModelAdmin):
     search_fields = ("contract__number", "contract__customer__code", "contract__customer__name")
     date_hierarchy = "due_date"
     list_select_related = ("contract", "contract__customer")
+    resource_classes = (ChargeResource,)
 
     @admin.display(description=_("customer"), ordering="contract__customer__code")
     def customer(self, obj: Charge):

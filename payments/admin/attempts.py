@@ -20,6 +20,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminDecimalFieldWidget, UnfoldAdminTextInputWidget
 
 from audit.admin import AuditHistoryMixin
+from feemgmt.core.admin_export import ExportAdminMixin
 from feemgmt.core.exceptions import BusinessError
 from feemgmt.core.money import money, money_str
 
@@ -28,6 +29,7 @@ from ..choices import AttemptStatus, RefundStatus
 from ..models import (
     PaymentAttempt,
 )
+from ..resources import PaymentAttemptResource
 from ..services.refunds import payment_refund, refundable
 from .common import (
     ATTEMPT_LABELS,
@@ -47,7 +49,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(PaymentAttempt)
-class PaymentAttemptAdmin(AuditHistoryMixin, ReadOnlyAdmin):
+class PaymentAttemptAdmin(ExportAdminMixin, AuditHistoryMixin, ReadOnlyAdmin):
     list_display = (
         "idempotency_key",
         "charge",
@@ -72,6 +74,7 @@ class PaymentAttemptAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         "charge__contract__customer__name",
     )
     list_select_related = ("charge__contract__customer",)
+    resource_classes = (PaymentAttemptResource,)
     date_hierarchy = "created_at"
     fieldsets = (
         (

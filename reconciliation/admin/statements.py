@@ -16,12 +16,14 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from audit.admin import AuditHistoryMixin
+from feemgmt.core.admin_export import ExportAdminMixin
 from feemgmt.core.admin_forms import add_business_error
 from feemgmt.core.exceptions import BusinessError
 from payments.admin import ReadOnlyAdmin
 
 from ..forms import StatementImportForm
 from ..models import Match, Statement, StatementLine
+from ..resources import StatementLineResource
 from ..services import ImportSummary, statement_import
 from .common import (
     LINE_LABELS,
@@ -314,7 +316,7 @@ class LineMatchInline(TabularInline):
 
 
 @admin.register(StatementLine)
-class StatementLineAdmin(ReadOnlyAdmin):
+class StatementLineAdmin(ExportAdminMixin, ReadOnlyAdmin):
     list_display = (
         "statement",
         "line_no",
@@ -337,6 +339,7 @@ class StatementLineAdmin(ReadOnlyAdmin):
     list_filter_submit = True
     search_fields = ("reference", "narrative", "counterparty_name", "out_trade_no")
     list_select_related = ("statement__account",)
+    resource_classes = (StatementLineResource,)
     date_hierarchy = "booked_on"
     fieldsets = (
         (
