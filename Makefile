@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run    start the back office with demo data (web + worker + beat)"
 	@echo "make test   the whole suite, ruff, manage.py check, makemigrations --check"
-	@echo "make bench  BENCH=billing|reconcile|collection|api CONTRACTS=n: a benchmark on PostgreSQL (docs/PERFORMANCE.md)"
+	@echo "make bench  BENCH=billing|reconcile|collection|api|reports CONTRACTS=n: a benchmark on PostgreSQL (docs/PERFORMANCE.md)"
 
 $(STAMP): pyproject.toml requirements/dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed (found %s)" % sys.version.split()[0])'
@@ -71,7 +71,7 @@ messages: $(STAMP)
 	fi
 	msgfmt --check --statistics -o $(MESSAGES_MO) $(MESSAGES_PO)
 
-# make bench [BENCH=billing|reconcile|collection|api] [CONTRACTS=n]: one benchmark on PostgreSQL
+# make bench [BENCH=billing|reconcile|collection|api|reports] [CONTRACTS=n]: one benchmark on PostgreSQL
 # (bench/README.md); it drops and re-creates its _bench database. BENCH_ARGS passes
 # options on, e.g. BENCH_ARGS="--skip-history --audit-months 0" for a million contracts.
 BENCH ?= billing
@@ -82,7 +82,8 @@ bench: $(STAMP)
 		reconcile) $(PY) bench/reconcile.py --lines $${CONTRACTS:-100000} $(BENCH_ARGS) ;; \
 		collection) $(PY) bench/collection.py --charges $${CONTRACTS:-10000} $(BENCH_ARGS) ;; \
 		api) $(PY) bench/api.py --contracts $${CONTRACTS:-82000} $(BENCH_ARGS) ;; \
-		*) echo "BENCH must be billing, reconcile, collection or api, not $(BENCH)" >&2; exit 2 ;; \
+		reports) $(PY) bench/reports.py $(BENCH_ARGS) ;; \
+		*) echo "BENCH must be billing, reconcile, collection, api or reports, not $(BENCH)" >&2; exit 2 ;; \
 	esac
 
 clean:
