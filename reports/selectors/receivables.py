@@ -56,41 +56,39 @@ def _money(value, currency: str) -> Decimal:
 
 def _open_receivables(filters: ReportFilters, *, by_customer: bool) -> list[dict]:
     """The receivable balance at the end date split into aging buckets, grouped per
-    currency (and customer): one query, the balance per charge taken in SQL."""
+    currency (and customer), in one pass over the receivable lines.
+
+    Each line counts in the bucket of the charge its entry is about; the buckets
+    being sums, no balance per charge is needed first (at a million charges that
+    grouping by subject was most of the time)."""
     on = as_of(filters)
-    params: list = [R, on]
-    scope = account_scope("a", filters, params)
     # days past due = end date - due date; a charge due on the end date is current
     past = [on - dt.timedelta(days=days) for days in (0, 30, 60, 90)]
-    group = "o.customer_id, o.currency" if by_customer else "o.currency"
+    params: list = [past[0], past[0], past[1], past[1], past[2], past[2], past[3], past[3]]
+    params += [R, on]
+    scope = account_scope("a", filters, params)
+    group = "a.customer_id, a.currency" if by_customer else "a.currency"
     sql = f"""
-        WITH open AS (
-            SELECT a.customer_id, a.currency, e.subject, SUM(l.amount) AS amount
-            FROM {LINE} l
-            JOIN {ACCOUNT} a ON a.id = l.account_id
-            JOIN {ENTRY} e ON e.id = l.entry_id
-            WHERE a.purpose = %s AND e.effective_on <= %s{scope}
-            GROUP BY a.customer_id, a.currency, e.subject
-        )
         SELECT {group},
             SUM(CASE WHEN c.due_date IS NULL OR c.due_date >= %s
-                THEN o.amount ELSE 0 END) AS current,
+                THEN l.amount ELSE 0 END) AS current,
             SUM(CASE WHEN c.due_date < %s AND c.due_date >= %s
-                THEN o.amount ELSE 0 END) AS days_1_30,
+                THEN l.amount ELSE 0 END) AS days_1_30,
             SUM(CASE WHEN c.due_date < %s AND c.due_date >= %s
-                THEN o.amount ELSE 0 END) AS days_31_60,
+                THEN l.amount ELSE 0 END) AS days_31_60,
             SUM(CASE WHEN c.due_date < %s AND c.due_date >= %s
-                THEN o.amount ELSE 0 END) AS days_61_90,
-            SUM(CASE WHEN c.due_date < %s THEN o.amount ELSE 0 END) AS days_over_90,
-            SUM(o.amount) AS total
-        FROM open o
-        LEFT JOIN {CHARGE} c ON c.id = {charge_id_of("o.subject")}
-        WHERE o.amount <> 0
+                THEN l.amount ELSE 0 END) AS days_61_90,
+            SUM(CASE WHEN c.due_date < %s THEN l.amount ELSE 0 END) AS days_over_90,
+            SUM(l.amount) AS total
+        FROM {LINE} l
+        JOIN {ACCOUNT} a ON a.id = l.account_id
+        JOIN {ENTRY} e ON e.id = l.entry_id
+        LEFT JOIN {CHARGE} c ON c.id = {charge_id_of("e.subject")}
+        WHERE a.purpose = %s AND e.effective_on <= %s{scope}
         GROUP BY {group}
         ORDER BY {group}
     """
-    params += [past[0], past[0], past[1], past[1], past[2], past[2], past[3], past[3]]
-    return fetch(sql, params)
+    return [row for row in fetch(sql, params) if row["total"]]
 
 
 def aging(filters: ReportFilters) -> list[dict]:
