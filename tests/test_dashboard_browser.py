@@ -92,7 +92,6 @@ def test_finance_user_reads_the_dashboard(browser_page, live_server, settings, f
         assert_charts_drawn(page, expected=4)
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
-        page.screenshot(path="/tmp/dashboard-full.png", full_page=True)
 
         overdue = page.locator("[data-testid=today-overdue-CNY]")
         assert overdue.locator("span").first.inner_text().strip() == "2"

@@ -410,6 +410,7 @@ def test_the_sidebar_links_the_reports_the_user_may_open(client, finance, django
         assert f'href="{reverse("admin_reports:report", args=[name])}"' in html, name
     assert "Risk warnings" in html
     assert f'href="{reverse("admin:alerts_alert_changelist")}"' in html
+    assert f'href="{reverse("admin:risk_riskrule_changelist")}"' in html
 
     clerk = django_user_model.objects.create_user("clerk", password="pw", is_staff=True)
     grant(clerk, "payments.view_paymentattempt")
@@ -417,3 +418,4 @@ def test_the_sidebar_links_the_reports_the_user_may_open(client, finance, django
     assert f'href="{reverse("admin_reports:report", args=["failed-rate"])}"' in html
     for name in ("customer-status", "aging", "collections", "income", "balances"):
         assert f'href="{reverse("admin_reports:report", args=[name])}"' not in html, name
+    assert f'href="{reverse("admin:risk_riskrule_changelist")}"' not in html
