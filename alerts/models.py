@@ -3,7 +3,10 @@
 An alert is about one subject (``charge:12``, ``mandate:3``) and is raised by the
 service that noticed the problem. While it is open or acknowledged there is only
 one alert per (kind, subject) — the database keeps it so — so a daily sweep that
-notices the same problem again does not pile up copies.
+notices the same problem again does not pile up copies. A snoozed alert is still
+open in that sense: it sleeps until ``snoozed_until`` and then wakes up open.
+``notified_at`` says when the finance group was told of it by e-mail (a run's
+digest, or at once when critical); an alert never e-mailed has none.
 """
 
 from django.conf import settings
@@ -42,6 +45,8 @@ class Alert(models.Model):
         related_name="+",
         verbose_name=_("owner"),
     )
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("raised at"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -49,12 +54,30 @@ class Alert(models.Model):
         verbose_name = _("alert")
         verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            # what the next e-mail has to tell: few rows, found without a scan
+            models.Index(
+                fields=["severity"],
+                condition=Q(notified_at__isnull=True),
+                name="alert_not_notified",
+            ),
+            models.Index(
+                fields=["snoozed_until"],
+                condition=Q(status="snoozed"),
+                name="alert_snoozed_until",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "subject"],
                 condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
                 name="alert_one_open_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="snoozed", snoozed_until__isnull=False)
+                | (~Q(status="snoozed") & Q(snoozed_until__isnull=True)),
+                name="alert_snoozed_iff_until",
             ),
         ]
 

@@ -242,10 +242,32 @@ RECONCILIATION_WRITE_OFF_TOLERANCE = Decimal(
 )
 
 # Audit (docs/audit.md). The daily verification mails the chain's head to these
-# addresses (default: the active members of the "auditors" group); a request's IP is
+# addresses (default: the active members of the auditors group, 审计员); a request's IP is
 # taken from X-Forwarded-For only when it comes from one of the trusted proxies.
 AUDIT_REPORT_EMAILS = env.list("AUDIT_REPORT_EMAILS", default=[]) or None
 AUDIT_TRUSTED_PROXIES = env.list("AUDIT_TRUSTED_PROXIES", default=[])
+
+# Risk warnings (docs/risk.md). The defaults of each rule: the database keeps the
+# values a finance manager sets in the admin (risk.RiskRule); a rule missing there
+# starts from these. count/days/percent are the thresholds each rule reads.
+RISK_RULES = {
+    "failed_deductions": {"severity": "warning", "count": 3},
+    "overdue_long": {"severity": "warning", "days": 30},
+    "mandate_expiring": {"severity": "warning", "days": 30},
+    "mandate_revoked": {"severity": "warning"},
+    "unmatched_payment": {"severity": "warning", "days": 3},
+    "duplicate_payment": {"severity": "warning"},
+    "reconciliation_difference": {"severity": "warning"},
+    "reconciliation_unsigned": {"severity": "warning", "days": 5},
+    "prepaid_low": {"severity": "info", "days": 7},
+    "amount_deviation": {"severity": "warning", "percent": Decimal("50")},
+    "on_time_rate": {"severity": "warning", "percent": Decimal("80"), "count": 6},
+    "audit_chain_broken": {"severity": "critical"},
+}
+# Who gets the alert e-mails (default: the active members of the finance groups).
+ALERT_EMAILS = env.list("ALERT_EMAILS", default=[]) or None
+# This site's address, for links in e-mails to staff.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Static files ---------------------------------------------------------
 STATIC_URL = "static/"

@@ -9,3 +9,6 @@ class RiskConfig(AppConfig):
 
     name = "risk"
     verbose_name = _("Risk warnings")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

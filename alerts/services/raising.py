@@ -1,11 +1,9 @@
-"""Raising and closing alerts.
+"""Raising alerts, one by one (the service that met a problem) or many at once (a
+rule's findings, a statement's overpayments).
 
-Every change records its audit event in the same transaction, as the last step
-(docs/audit.md): ``alert.raised`` when an alert is created (not when the one already
-open is returned), and ``alert.acknowledged``, ``alert.resolved`` (the problem went
-away) or ``alert.closed`` (staff dealt with it) for each alert a bulk change moves.
-The bulk changes stay set-based: one query locks the alerts that qualify, one update
-moves them; the events are one per alert so that each alert's history shows them.
+``alert.raised`` is recorded when an alert is created, not when the one already
+open is returned. A critical alert is e-mailed to the finance group as soon as its
+transaction commits; the others wait for the next digest (alerts/services/notify.py).
 """
 
 from __future__ import annotations
@@ -13,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from audit.services import audit_record, audit_record_bulk, changes_between, snapshot
+from audit.services import audit_record, audit_record_bulk, snapshot
 from contracts.models import Customer
 from feemgmt.core.sql import insert_rows
 
-from .choices import OPEN_STATUSES, AlertStatus, Severity
-from .models import Alert
+from ..choices import OPEN_STATUSES, AlertStatus, Severity
+from ..models import Alert
 
 # What an alert.raised event records of the new alert.
 RAISED_FIELDS = ["kind", "severity", "subject", "customer", "message", "status"]
@@ -59,6 +55,8 @@ def alert_raise(
         audit_record(
             action="alert.raised", obj=alert, changes={"after": snapshot(alert, RAISED_FIELDS)}
         )
+        if severity == Severity.CRITICAL:
+            notify_critical_after_commit()
         return alert
 
 
@@ -112,70 +110,14 @@ def alerts_raise_many(alerts: Sequence[NewAlert], *, action: str = "alerts.raise
                 object_type=Alert._meta.label_lower,
                 extra={"raised": len(ids)},
             )
+            if any(a.severity == Severity.CRITICAL for a in alerts):
+                notify_critical_after_commit()
     return len(ids)
 
 
-def _move(alerts: QuerySet[Alert], *, statuses, action: str, values: dict) -> int:
-    """Set ``values`` (by field name: status, owner, resolved_at) on the alerts of
-    ``alerts`` whose status is in ``statuses``, and record ``action`` for each one
-    moved, with what it changed.
+def notify_critical_after_commit() -> None:
+    """Have the critical alerts e-mailed once this transaction commits (a task, so a
+    slow mail server never holds the transaction that raised them)."""
+    from ..tasks import alerts_notify_task
 
-    The alerts are locked first, by primary key (so the joins an admin search adds do
-    not reach the FOR UPDATE), which makes the rows read the rows updated.
-    """
-    names = list(values)
-    columns = [Alert._meta.get_field(name).attname for name in names]
-    rows = list(
-        Alert.objects.select_for_update()
-        .filter(pk__in=alerts.values("pk"), status__in=list(statuses))
-        .order_by("pk")
-        .values_list("pk", *columns)
-    )
-    if not rows:
-        return 0
-    ids = [row[0] for row in rows]
-    Alert.objects.filter(pk__in=ids).update(**values)
-    after = {name: value.pk if hasattr(value, "pk") else value for name, value in values.items()}
-    for pk, *current in rows:
-        audit_record(
-            action=action,
-            object_type=Alert._meta.label_lower,
-            object_id=pk,
-            changes=changes_between(dict(zip(names, current, strict=True)), after),
-        )
-    return len(ids)
-
-
-@transaction.atomic
-def alerts_resolve(*, kind: str, subject: str | Sequence[str]) -> int:
-    """Close the open alerts of a kind about a subject, or about each of several
-    (the problem went away)."""
-    subjects = [subject] if isinstance(subject, str) else list(subject)
-    return _move(
-        Alert.objects.filter(kind=kind, subject__in=subjects),
-        statuses=OPEN_STATUSES,
-        action="alert.resolved",
-        values={"status": AlertStatus.RESOLVED, "resolved_at": timezone.now()},
-    )
-
-
-@transaction.atomic
-def alerts_acknowledge(alerts: QuerySet[Alert], *, by: AbstractBaseUser) -> int:
-    """Someone is looking into these open alerts: they become its owner."""
-    return _move(
-        alerts,
-        statuses=[AlertStatus.OPEN],
-        action="alert.acknowledged",
-        values={"status": AlertStatus.ACKNOWLEDGED, "owner": by},
-    )
-
-
-@transaction.atomic
-def alerts_close(alerts: QuerySet[Alert]) -> int:
-    """Staff dealt with these alerts (or they no longer apply)."""
-    return _move(
-        alerts,
-        statuses=OPEN_STATUSES,
-        action="alert.closed",
-        values={"status": AlertStatus.RESOLVED, "resolved_at": timezone.now()},
-    )
+    transaction.on_commit(lambda: alerts_notify_task.delay(lowest=Severity.CRITICAL.value))

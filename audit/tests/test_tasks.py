@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from alerts.choices import AlertKind, Severity
 from alerts.models import Alert
 from audit.tasks import audit_verify_task
+from feemgmt.core.roles import AUDITOR
 
 from .support import raw, record_events, triggers_bypassed
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def auditors(django_user_model):
-    group = Group.objects.create(name="auditors")
+    group, _created = Group.objects.get_or_create(name=AUDITOR)
     for name in ("ann", "bo"):
         user = django_user_model.objects.create_user(name, f"{name}@example.com", "pw")
         user.groups.add(group)

@@ -7,19 +7,17 @@ import json
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin import helpers
-from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from feemgmt.core.admin_actions import form_action
 from feemgmt.core.exceptions import BusinessError
 
 from ..adapters.base import redact, thaw
 from ..choices import ApprovalStatus, AttemptStatus, MandateStatus, RefundStatus
 
-ACTION_FORM_TEMPLATE = "admin/payments/action_form.html"
 REFUND_TEMPLATE = "admin/payments/paymentattempt/refund.html"
 
 # unfold label colours per status value.
@@ -122,24 +120,22 @@ def text_action(
 ):
     """Ask for one text on an intermediate page, then call the service on each
     selected object with it. Returns None (back to the list) once applied."""
-    if "apply" in request.POST:
-        form = ActionTextForm(request.POST, label=label, required=required)
-        if form.is_valid():
-            text = form.cleaned_data["text"]
-            apply_each(model_admin, request, queryset, lambda obj: apply(obj, text), done_message)
-            return None
-    else:
-        form = ActionTextForm(label=label, required=required)
-    form.fields["text"].help_text = help_text
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": title,
-        "opts": model_admin.opts,
-        "form": form,
-        "queryset": queryset,
-        "action": action_name,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "media": model_admin.media + form.media,
-    }
-    request.current_app = model_admin.admin_site.name
-    return TemplateResponse(request, ACTION_FORM_TEMPLATE, context)
+
+    def text_form(*args):
+        form = ActionTextForm(*args, label=label, required=required)
+        form.fields["text"].help_text = help_text
+        return form
+
+    def apply_text(form):
+        text = form.cleaned_data["text"]
+        apply_each(model_admin, request, queryset, lambda obj: apply(obj, text), done_message)
+
+    return form_action(
+        model_admin,
+        request,
+        queryset,
+        action_name=action_name,
+        title=title,
+        form=text_form,
+        apply=apply_text,
+    )

@@ -34,6 +34,7 @@ from feemgmt.core.sql import update_rows
 from payments.adapters import CollectionResult
 from payments.adapters.base import thaw
 from payments.choices import ATTEMPT_TRANSITIONS, AttemptStatus
+from payments.events import deduction_failed
 from payments.models import Mandate, PaymentAttempt, attempt_key
 
 # Recorded before/after with a status change.
@@ -171,9 +172,11 @@ def attempt_succeed(
 
 def attempt_fail(*, attempt: PaymentAttempt | int, result: CollectionResult) -> PaymentAttempt:
     """The gateway or the bank declined the payment."""
-    return _transition(
+    attempt = _transition(
         attempt, target=AttemptStatus.FAILED, action="attempt.failed", result=result, decided=True
     )
+    deduction_failed.send(sender=PaymentAttempt, charge_id=attempt.charge_id)
+    return attempt
 
 
 def attempt_mark_pending(
@@ -198,7 +201,7 @@ def attempt_return(
     *, attempt: PaymentAttempt | int, error_code: str, error_message: str
 ) -> PaymentAttempt:
     """The bank took a succeeded direct debit back (returned or reversed)."""
-    return _transition(
+    attempt = _transition(
         attempt,
         target=AttemptStatus.RETURNED,
         action="attempt.returned",
@@ -206,6 +209,8 @@ def attempt_return(
         error_code=error_code,
         error_message=error_message,
     )
+    deduction_failed.send(sender=PaymentAttempt, charge_id=attempt.charge_id)
+    return attempt
 
 
 def attempt_cancel(*, attempt: PaymentAttempt | int) -> PaymentAttempt:

@@ -25,6 +25,7 @@ from audit.services import audit_record, changes_between
 from billing.models import Charge
 from feemgmt.core.money import Money, money_str
 from payments.choices import AttemptStatus, MandateStatus, SequenceType
+from payments.events import mandates_revoked
 from payments.models import Mandate, PaymentAttempt
 
 MANDATE_METHODS = frozenset({"auto_debit"})
@@ -97,6 +98,10 @@ def mandates_revoke(mandates: QuerySet[Mandate]) -> int:
             changes=changes_between(
                 before, {"status": mandate.status, "revoked_at": mandate.revoked_at}
             ),
+        )
+    if revoked:
+        mandates_revoked.send(
+            sender=Mandate, customer_ids=sorted({mandate.customer_id for mandate in revoked})
         )
     return len(revoked)
 

@@ -28,6 +28,7 @@ from payments.adapters.auto_debit.iso20022 import Iso20022Error
 from payments.services.direct_debit import direct_debit_report_import
 
 from ..choices import MOVEMENT_FORMATS, LineStatus, StatementFormat
+from ..events import statement_imported
 from ..models import BankAccount, Discrepancy, Match, Statement, StatementLine
 from ..parsers import ParsedFile, ParsedLine, StatementParseError, detect_format, parse_statement
 from .discrepancies import recorded_by_the_import
@@ -308,6 +309,7 @@ def _lines(statement: Statement, parsed: ParsedFile, *, on: dt.date) -> ImportSu
     statement.summary = {**summary.as_dict(), "effects": dict(totals.effects)}
     statement.save()
     _audit_import(statement, [line.pk for line in new], summary)
+    statement_imported.send(sender=Statement, statement_id=statement.pk)
     return summary
 
 

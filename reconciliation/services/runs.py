@@ -25,6 +25,7 @@ from ledger.choices import AccountPurpose
 from ledger.services import account_for
 
 from ..choices import RUN_TRANSITIONS, AccountKind, DiscrepancyStatus, RunStatus
+from ..events import run_prepared
 from ..models import BankAccount, Discrepancy, ReconciliationRun, Statement, StatementLine
 
 REOPEN_PERMISSION = "reconciliation.reopen_reconciliationrun"
@@ -127,6 +128,7 @@ def reconciliation_run_prepare(
                 if before.get(name) != value
             },
         )
+        run_prepared.send(sender=ReconciliationRun, run_id=run.pk)
         return run
 
 
