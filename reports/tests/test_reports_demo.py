@@ -11,10 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Sum
+from djmoney.money import Money
 
+from feemgmt.core.exceptions import BusinessError
 from ledger.choices import AccountPurpose, EntryKind
-from ledger.models import JournalLine
+from ledger.models import JournalEntry, JournalLine
+from ledger.postings import post_charge_cancellation, post_reversal, post_write_off
 from reports.registry import REPORTS, ReportFilters
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -38,7 +42,56 @@ def demo(settings, tmp_path):
             stdout=StringIO(),
             stderr=StringIO(),
         )
+        _unusual_movements()
         yield
+
+
+def _first_that_posts(candidates, post) -> None:
+    """Post on the first candidate the ledger's rules accept."""
+    for candidate in candidates:
+        try:
+            with transaction.atomic():
+                post(candidate)
+        except BusinessError:
+            continue
+        return
+    raise AssertionError("no candidate accepted")
+
+
+def _unusual_movements() -> None:
+    """What the demo leaves out but the books hold: a reversed payment, a write-off
+    and a cancelled charge, so a report that ignored any of them would differ."""
+    receivable = AccountPurpose.RECEIVABLE
+    payments = JournalEntry.objects.filter(
+        kind=EntryKind.PAYMENT, lines__account__purpose=receivable
+    ).order_by("id")[:20]
+    _first_that_posts(
+        payments,
+        lambda entry: post_reversal(entry=entry, on=TODAY, reference=f"test-rev-{entry.pk}"),
+    )
+    open_lines = (
+        JournalLine.objects.filter(account__purpose=receivable)
+        .values("entry__subject", "account__customer_id", "account__currency")
+        .annotate(left=Sum("amount"))
+        .filter(left__gt=0)
+        .order_by("entry__subject")
+    )
+    opens = list(open_lines[:40])
+    _first_that_posts(
+        opens[:20],
+        lambda row: post_write_off(
+            customer_id=row["account__customer_id"],
+            amount=Money(row["left"], row["account__currency"]),
+            charge_id=int(row["entry__subject"].split(":")[1]),
+            on=TODAY,
+        ),
+    )
+    _first_that_posts(
+        opens[20:],
+        lambda row: post_charge_cancellation(
+            charge_id=int(row["entry__subject"].split(":")[1]), on=TODAY
+        ),
+    )
 
 
 def ledger_balance(purpose: str, *, on: dt.date = TODAY) -> dict[str, Decimal]:
@@ -133,6 +186,19 @@ def test_income_equals_the_fee_income_account_per_month(demo):
     rows = run("income")
     assert by_month(rows, "income") == expected
     assert {row["fee_kind_code"] for row in rows} <= {"signing", "service_start", "recurring"}
+
+
+def test_the_demo_has_what_a_report_could_drop(demo):
+    """The equalities above prove something only if the book holds reversals,
+    write-offs and prepaid money: a report that ignored them would then differ."""
+    kinds = set(JournalEntry.objects.values_list("kind", flat=True).distinct())
+    reversed_kinds = set(
+        JournalEntry.objects.filter(kind=EntryKind.REVERSAL)
+        .values_list("reverses__kind", flat=True)
+        .distinct()
+    )
+    assert {EntryKind.REVERSAL, EntryKind.WRITE_OFF, EntryKind.PREPAYMENT} <= kinds
+    assert {EntryKind.PAYMENT, EntryKind.CHARGE} <= reversed_kinds
 
 
 def test_every_report_builds_on_the_demo(demo):
