@@ -9,15 +9,20 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from .models import AuditEvent
 from .selectors import events_about
+from .verification import audit_chain_verify
+
+VERIFY_PERMISSION = "audit.verify_auditevent"
 
 
 class AboutFilter(admin.SimpleListFilter):
@@ -88,6 +93,25 @@ class AuditEventAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_verify_permission(self, request):
+        return request.user.has_perm(VERIFY_PERMISSION)
+
+    actions_list = ("verify_chain",)
+
+    @action(description=_("Verify the chain now"), url_path="verify", permissions=["verify"])
+    def verify_chain(self, request):
+        """Recompute every event's hash and check the ledger balances, as the daily
+        job does; the result is shown, and nothing is written."""
+        if not self.has_verify_permission(request):
+            raise PermissionDenied
+        result = audit_chain_verify()
+        self.message_user(
+            request,
+            result.summary(),
+            messages.SUCCESS if result.ok else messages.ERROR,
+        )
+        return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
 
 
 def _pretty(value):

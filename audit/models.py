@@ -52,6 +52,7 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["-sequence"]
+        permissions = [("verify_auditevent", _("Can verify the audit chain"))]
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
             models.Index(fields=["action", "-sequence"], name="audit_action_idx"),

@@ -52,7 +52,7 @@ def test_history_link_lists_the_objects_events(admin_client, events):
     class GroupAdmin(AuditHistoryMixin, ModelAdmin):
         pass
 
-    group = Group.objects.get()
+    group = Group.objects.get(name="财务部")
     model_admin = GroupAdmin(Group, admin.site)
     assert "audit_history" in model_admin.get_readonly_fields(None, group)
     link = str(model_admin.audit_history(group))

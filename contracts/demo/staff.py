@@ -1,71 +1,34 @@
-"""The demo's staff: the finance clerk and manager groups with their permissions, and
-one login per role (demo only: the password is the username)."""
+"""The demo's staff: one login per role (demo only: the password is the username).
+The roles themselves — the groups and their permissions — come from the access
+app's migrations (docs/roles.md), not from the demo."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-CLERK_GROUP = "财务人员"
-MANAGER_GROUP = "财务经理"
-_CLERK_PERMISSIONS = {
-    "contracts.customer": ("view", "add", "change"),
-    "contracts.contract": ("view", "add", "change"),
-    "contracts.fee": ("view", "add", "change"),
-    # "add charge" is what lets a clerk start a billing run; charges are never edited.
-    "billing.charge": ("view", "add"),
-    "payments.paymentattempt": ("view",),
-    "payments.refund": ("view", "add"),
-    "payments.writeoffrequest": ("view", "add"),
-    "payments.depositrelease": ("view", "add"),
-    "payments.mandate": ("view", "add", "change"),
-    "payments.directdebitbatch": ("view",),
-    "alerts.alert": ("view", "change"),
-    "reconciliation.bankaccount": ("view",),
-    "reconciliation.statement": ("view", "add"),
-    "reconciliation.statementline": ("view",),
-    "reconciliation.match": ("view", "change"),
-    "reconciliation.discrepancy": ("view", "change"),
-    "reconciliation.reconciliationrun": ("view", "add"),
-}
-_MANAGER_EXTRA = {
-    "contracts.customer": ("delete",),
-    "contracts.contract": ("delete",),
-    "contracts.fee": ("delete",),
-    "payments.writeoffrequest": ("approve",),
-    "payments.depositrelease": ("approve",),
-    "reconciliation.bankaccount": ("add", "change"),
-    "reconciliation.reconciliationrun": ("sign_off", "reopen"),
-}
+from feemgmt.core.roles import AUDITOR, FINANCE_CLERK, FINANCE_MANAGER
+
 # (username, superuser?, group). Demo only: the password is the username.
 DEMO_USERS = (
     ("admin", True, None),
-    ("clerk", False, CLERK_GROUP),
-    ("manager", False, MANAGER_GROUP),
+    ("clerk", False, FINANCE_CLERK),
+    ("manager", False, FINANCE_MANAGER),
+    ("auditor", False, AUDITOR),
 )
 
 
 @transaction.atomic
 def demo_staff() -> list[str]:
-    """The finance groups with their permissions and the demo logins; returns a
-    line per login to print."""
-    permissions = {
-        CLERK_GROUP: _CLERK_PERMISSIONS,
-        MANAGER_GROUP: {
-            model: _CLERK_PERMISSIONS.get(model, ()) + _MANAGER_EXTRA.get(model, ())
-            for model in _CLERK_PERMISSIONS.keys() | _MANAGER_EXTRA.keys()
-        },
-    }
-    groups = {}
-    for name, grants in permissions.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.set(_permissions(grants))
-        groups[name] = group
-
+    """The demo logins, one per role; returns a line per login to print."""
+    groups = {group.name: group for group in Group.objects.filter(name__in=_role_names())}
+    missing = set(_role_names()) - set(groups)
+    if missing:
+        raise CommandError(_("Roles missing (run migrate first): %s") % ", ".join(sorted(missing)))
     User = get_user_model()
     lines = []
     for username, superuser, group_name in DEMO_USERS:
@@ -91,22 +54,5 @@ def demo_staff() -> list[str]:
     return lines
 
 
-def _permissions(grants: dict[str, tuple[str, ...]]) -> list[Permission]:
-    wanted = set()
-    for label, actions in grants.items():
-        app_label, model = label.split(".")
-        wanted |= {(app_label, f"{action}_{model}") for action in actions}
-    found = list(
-        Permission.objects.filter(
-            content_type__app_label__in={app for app, _codename in wanted},
-            codename__in={codename for _app, codename in wanted},
-        ).select_related("content_type")
-    )
-    found = [p for p in found if (p.content_type.app_label, p.codename) in wanted]
-    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
-    if missing:
-        raise CommandError(
-            _("Permissions missing (run migrate first): %s")
-            % ", ".join(sorted(f"{a}.{c}" for a, c in missing))
-        )
-    return found
+def _role_names() -> list[str]:
+    return [group for _name, _superuser, group in DEMO_USERS if group]

@@ -57,7 +57,7 @@ def row_counts() -> dict[str, int]:
 
 
 def test_demo_users_log_in_with_the_printed_logins(output, client):
-    for username in ("admin", "clerk", "manager"):
+    for username in ("admin", "clerk", "manager", "auditor"):
         assert f"{username} / {username}" in output
         assert client.login(username=username, password=username), username
         client.logout()
@@ -83,6 +83,9 @@ def test_clerk_and_manager_get_their_groups_permissions(output):
         assert not user.has_perm("billing.change_charge")
     assert manager.has_perm("contracts.delete_contract")
     assert not clerk.has_perm("contracts.delete_contract")
+    auditor = users.get(username="auditor")
+    assert list(auditor.groups.values_list("name", flat=True)) == ["审计员"]
+    assert auditor.has_perm("billing.view_charge") and not auditor.has_perm("billing.add_charge")
 
 
 def test_contracts_cover_every_status_and_fee_shape(output):
