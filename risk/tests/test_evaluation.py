@@ -135,3 +135,20 @@ def test_revoking_a_mandate_raises_the_alert_after_commit(
         mandates_revoke(Mandate.objects.filter(pk=owing.pk))
 
     assert [a.subject for a in open_alerts("mandate_revoked")] == [f"mandate:{owing.pk}"]
+
+
+def _queries_for(n: int, start: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for number in range(start, start + n):
+        mandate(CustomerFactory(), f"MNDT-Q{number}", valid_until=DAY + dt.timedelta(days=5))
+    with CaptureQueriesContext(connection) as queries:
+        runs = risk_evaluate(today=DAY)
+    assert runs["mandate_expiring"].raised == n
+    return len(queries)
+
+
+def test_a_run_costs_the_same_queries_for_3_or_30_findings():
+    risk_evaluate(today=DAY)  # the rows of the rules exist
+    assert _queries_for(3, 0) == _queries_for(30, 100)
