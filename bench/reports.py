@@ -68,9 +68,10 @@ def explain(statements: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3, help="warm builds per report")
+    parser.add_argument("--repeat", type=int, default=3, help="warm builds per report (1 or more)")
     parser.add_argument("--explain", metavar="NAME", action="append", default=[])
     args = parser.parse_args(argv)
+    args.repeat = max(args.repeat, 1)
     database_url()
     setup_django()
 

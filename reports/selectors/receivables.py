@@ -28,6 +28,7 @@ from .sql import (
     SUBJECT_PREFIX,
     account_scope,
     as_of,
+    base_kind,
     charge_id_of,
     fetch,
     in_range,
@@ -54,9 +55,9 @@ def _money(value, currency: str) -> Decimal:
     return money_from_db(value, currency).amount
 
 
-def _open_receivables(filters: ReportFilters, *, by_customer: bool) -> list[dict]:
+def _open_receivables(filters: ReportFilters) -> list[dict]:
     """The receivable balance at the end date split into aging buckets, grouped per
-    currency (and customer), in one pass over the receivable lines.
+    currency, in one pass over the receivable lines.
 
     Each line counts in the bucket of the charge its entry is about; the buckets
     being sums, no balance per charge is needed first (at a million charges that
@@ -67,7 +68,7 @@ def _open_receivables(filters: ReportFilters, *, by_customer: bool) -> list[dict
     params: list = [past[0], past[0], past[1], past[1], past[2], past[2], past[3], past[3]]
     params += [R, on]
     scope = account_scope("a", filters, params)
-    group = "a.customer_id, a.currency" if by_customer else "a.currency"
+    group = "a.currency"
     sql = f"""
         SELECT {group},
             SUM(CASE WHEN c.due_date IS NULL OR c.due_date >= %s
@@ -93,7 +94,7 @@ def _open_receivables(filters: ReportFilters, *, by_customer: bool) -> list[dict
 
 def aging(filters: ReportFilters) -> list[dict]:
     rows = []
-    for row in _open_receivables(filters, by_customer=False):
+    for row in _open_receivables(filters):
         currency = row["currency"]
         rows.append(
             {"currency": currency}
@@ -104,7 +105,8 @@ def aging(filters: ReportFilters) -> list[dict]:
 
 def _customer_ledger(filters: ReportFilters) -> list[dict]:
     """Billed and paid in the range, balances at its end and the last receipt, per
-    customer and currency, in one pass over the customers' account lines.
+    customer and currency, in one pass over the customers' account lines; overdue
+    is the receivable on charges due before the end date, as in the aging.
 
     A reversal counts as the kind of the entry it cancels, so a reversed payment
     takes back what it paid and a reversed charge what it billed."""
@@ -117,27 +119,34 @@ def _customer_ledger(filters: ReportFilters) -> list[dict]:
         R,
         *range_params,
         R,
+        R,
+        on,
         P,
         D,
     ]
     sql = f"""
         SELECT a.customer_id, a.currency, cu.code AS customer_code, cu.name AS customer_name,
-            SUM(CASE WHEN a.purpose = %s AND COALESCE(o.kind, e.kind) = '{EntryKind.CHARGE}'
+            SUM(CASE WHEN a.purpose = %s AND {base_kind("e")} = '{EntryKind.CHARGE}'
                 AND {in_period} THEN l.amount ELSE 0 END) AS billed,
             -SUM(CASE WHEN a.purpose = %s
-                AND COALESCE(o.kind, e.kind) IN ({_kinds(SETTLING_KINDS)})
+                AND {base_kind("e")} IN ({_kinds(SETTLING_KINDS)})
                 AND {in_period} THEN l.amount ELSE 0 END) AS paid,
             SUM(CASE WHEN a.purpose = %s THEN l.amount ELSE 0 END) AS outstanding,
+            SUM(CASE WHEN a.purpose = %s AND c.due_date < %s
+                THEN l.amount ELSE 0 END) AS overdue,
             -SUM(CASE WHEN a.purpose = %s THEN l.amount ELSE 0 END) AS prepaid,
             -SUM(CASE WHEN a.purpose = %s THEN l.amount ELSE 0 END) AS deposit,
-            MAX(CASE WHEN e.kind IN ({_kinds(RECEIPT_KINDS)}) AND r.id IS NULL
+            MAX(CASE WHEN e.kind IN ({_kinds(RECEIPT_KINDS)}) AND r.reverses_id IS NULL
                 THEN e.effective_on END) AS last_payment_on
         FROM {LINE} l
         JOIN {ACCOUNT} a ON a.id = l.account_id
         JOIN {ENTRY} e ON e.id = l.entry_id
         JOIN {CUSTOMER} cu ON cu.id = a.customer_id
-        LEFT JOIN {ENTRY} o ON o.id = e.reverses_id
-        LEFT JOIN {ENTRY} r ON r.reverses_id = e.id AND r.effective_on <= %s
+        LEFT JOIN {CHARGE} c ON c.id = {charge_id_of("e.subject")}
+        LEFT JOIN (
+            SELECT reverses_id FROM {ENTRY}
+            WHERE kind = '{EntryKind.REVERSAL}' AND effective_on <= %s
+        ) r ON r.reverses_id = e.id
         WHERE a.purpose IN (%s, %s, %s) AND e.effective_on <= %s{{scope}}
         GROUP BY a.customer_id, a.currency, cu.code, cu.name
     """
@@ -184,10 +193,6 @@ def _on_time(filters: ReportFilters) -> list[dict]:
 
 def customer_status(filters: ReportFilters) -> list[dict]:
     ledger = {(row["customer_id"], row["currency"]): row for row in _customer_ledger(filters)}
-    overdue = {
-        (row["customer_id"], row["currency"]): row["total"] - row["current"]
-        for row in _open_receivables(filters, by_customer=True)
-    }
     on_time = {(row["customer_id"], row["currency"]): row for row in _on_time(filters)}
     rows = []
     for key in sorted(ledger.keys() | on_time.keys(), key=lambda k: (k[1], k[0])):
@@ -205,7 +210,7 @@ def customer_status(filters: ReportFilters) -> list[dict]:
                 "billed": _money(books.get("billed"), currency),
                 "paid": _money(books.get("paid"), currency),
                 "outstanding": _money(books.get("outstanding"), currency),
-                "overdue": _money(overdue.get(key), currency),
+                "overdue": _money(books.get("overdue"), currency),
                 "prepaid": _money(books.get("prepaid"), currency),
                 "deposit": _money(books.get("deposit"), currency),
                 "last_payment_on": to_date(books.get("last_payment_on")),
