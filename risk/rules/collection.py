@@ -19,7 +19,7 @@ from billing.models import Charge
 from contracts.choices import ContractStatus
 from contracts.models import Fee
 from feemgmt.core.money import money_from_db, money_label
-from ledger.choices import AccountPurpose
+from ledger.choices import AccountPurpose, EntryKind
 from ledger.models import JournalLine
 from payments.choices import AttemptStatus
 from payments.models import PaymentAttempt
@@ -27,6 +27,8 @@ from payments.models import PaymentAttempt
 from .base import Check, Finding, Rule, subject
 
 FAILURES = (AttemptStatus.FAILED, AttemptStatus.RETURNED)
+# The entries that pay a charge (a write-off settles it without paying it).
+SETTLING_KINDS = (EntryKind.PAYMENT, EntryKind.PREPAID_APPLIED, EntryKind.DEPOSIT_APPLIED)
 # How far back the on-time rate looks for a customer's last N charges.
 ON_TIME_LOOKBACK_DAYS = 3 * 366
 # How far back a scheduled run looks for charges far from their usual amount (the
@@ -169,30 +171,34 @@ def amount_deviation(check: Check):
         )
 
 
-# A charge is paid on time when what was credited to the receivable for it, on or
-# before its due date, covers it. The charges ranked per customer, newest due first.
+# A charge is paid on time when it is paid and the payments (prepaid or deposit
+# applied included) credited to its receivable on or before its due date cover it —
+# the customer-status report's definition (docs/reports.md). The charges ranked per
+# customer, newest due first.
 ON_TIME_SQL = """
 WITH ranked AS (
-    SELECT c.id, c.amount, c.due_date, k.customer_id,
+    SELECT c.id, c.amount, c.due_date, c.status, k.customer_id,
            ROW_NUMBER() OVER (PARTITION BY k.customer_id ORDER BY c.due_date DESC, c.id DESC) AS n
     FROM billing_charge c
     JOIN contracts_contract k ON k.id = c.contract_id
     WHERE c.due_date < %(today)s AND c.due_date >= %(since)s
       AND c.status <> %(cancelled)s AND c.amount > 0
 ), paid AS (
-    SELECT r.id, r.customer_id, r.amount,
+    SELECT r.id, r.customer_id, r.amount, r.status,
            COALESCE((
                SELECT -SUM(l.amount)
                FROM ledger_journalentry e
                JOIN ledger_journalline l ON l.entry_id = e.id
                JOIN ledger_account a ON a.id = l.account_id
                WHERE e.subject = 'charge:' || r.id AND a.purpose = %(receivable)s
+                 AND e.kind IN (%(payment)s, %(prepaid_applied)s, %(deposit_applied)s)
                  AND l.amount < 0 AND e.effective_on <= r.due_date
            ), 0) AS credited
     FROM ranked r
     WHERE r.n <= %(periods)s
 )
-SELECT customer_id, COUNT(*) AS due, SUM(CASE WHEN credited >= amount THEN 1 ELSE 0 END) AS on_time
+SELECT customer_id, COUNT(*) AS due,
+       SUM(CASE WHEN status = %(paid)s AND credited >= amount THEN 1 ELSE 0 END) AS on_time
 FROM paid
 GROUP BY customer_id
 HAVING COUNT(*) >= %(periods)s
@@ -208,6 +214,8 @@ def on_time_rate(check: Check):
         "since": check.today - dt.timedelta(days=ON_TIME_LOOKBACK_DAYS),
         "cancelled": ChargeStatus.CANCELLED.value,
         "receivable": AccountPurpose.RECEIVABLE.value,
+        **{str(kind): str(kind) for kind in SETTLING_KINDS},
+        "paid": ChargeStatus.PAID.value,
         "periods": check.count,
     }
     with connection.cursor() as cursor:
