@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import Customer
 
@@ -16,8 +17,8 @@ from .registry import ReportFilters
 
 
 class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False)
-    date_to = forms.DateField(label=_("To"), required=False)
+    date_from = forms.DateField(label=pgettext_lazy("report filter", "From"), required=False)
+    date_to = forms.DateField(label=pgettext_lazy("report filter", "To"), required=False)
     customer = forms.IntegerField(label=_("Customer"), required=False, min_value=1)
     currency = forms.ChoiceField(
         label=_("Currency"),

@@ -61,9 +61,9 @@ class RiskRuleAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
         if rule is None or not rule.thresholds:
             return "-"
         labels = {
-            "count": _("N = %s"),
-            "days": _("N = %s days"),
-            "percent": _("X = %s%%"),
+            "count": _("N: %s"),
+            "days": _("N: %s days"),
+            "percent": _("X: %s%%"),
         }
         return ", ".join(
             str(labels[name]) % (getattr(obj, name) if getattr(obj, name) is not None else "-")

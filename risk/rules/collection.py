@@ -308,8 +308,8 @@ RULES = (
     Rule(
         code=AlertKind.AMOUNT_DEVIATION,
         description=gettext_lazy(
-            "A charge for a whole period differs by more than X% from the average of "
-            "the same fee's earlier charges."
+            "A charge for a whole period differs from the average of the same fee's "
+            "earlier charges by more than X%."
         ),
         thresholds=("percent",),
         find=amount_deviation,
@@ -319,7 +319,7 @@ RULES = (
     Rule(
         code=AlertKind.ON_TIME_RATE,
         description=gettext_lazy(
-            "A customer paid fewer than X% of their last N charges by the due date."
+            "Of a customer's last N charges, the share paid by the due date is below X%."
         ),
         thresholds=("percent", "count"),
         find=on_time_rate,
