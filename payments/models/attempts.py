@@ -64,7 +64,15 @@ class PaymentAttempt(TimeStampedModel):
         verbose_name = _("payment attempt")
         verbose_name_plural = _("payment attempts")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "method"])]
+        indexes = [
+            models.Index(fields=["status", "method"]),
+            # the dashboard's "collected / failed today": a day's decided attempts
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(decided_at__isnull=False),
+                name="attempt_decided_at",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["charge", "number"], name="attempt_unique_number"),
             models.UniqueConstraint(

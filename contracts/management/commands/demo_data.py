@@ -108,9 +108,9 @@ class Command(BaseCommand):
             out.write("  " + line)
         if not no_bill:
             call_command("bill", "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity)
-            # Collection and reconciliation live above contracts: called by name, like
-            # the billing run.
-            for command in ("demo_collection", "demo_reconciliation"):
+            # Collection, reconciliation and the risk rules live above contracts: called
+            # by name, like the billing run.
+            for command in ("demo_collection", "demo_reconciliation", "risk_evaluate"):
                 call_command(
                     command, "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity
                 )
