@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from contracts.models import Customer
 
@@ -20,7 +21,9 @@ from .choices import OPEN_STATUSES, AlertKind, AlertStatus, Severity
 
 
 class Alert(models.Model):
-    kind = models.CharField(_("kind"), max_length=32, choices=AlertKind.choices)
+    kind = models.CharField(
+        pgettext_lazy("alert", "kind"), max_length=32, choices=AlertKind.choices
+    )
     severity = models.CharField(
         _("severity"), max_length=16, choices=Severity.choices, default=Severity.WARNING
     )

@@ -31,6 +31,7 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"  # the order of ExportAdminMixin.export_forma
 CHARGES = reverse("admin:billing_charge_export")
 ATTEMPTS = reverse("admin:payments_paymentattempt_export")
 LINES = reverse("admin:reconciliation_statementline_export")
+ALERTS = reverse("admin:alerts_alert_export")
 
 
 # --- rows ---------------------------------------------------------------------------
@@ -293,6 +294,22 @@ def test_the_alerts_export_reads_its_rows_in_one_query(django_assert_num_queries
     assert (len(three), len(thirty)) == (3, 30)
     assert thirty.headers[:3] == ["ID", "kind", "severity"]
     assert set(thirty["kind"]) == {"Charge overdue"}
+
+
+def test_the_alerts_list_exports_only_the_open_alerts_when_filtered(admin_client, zh_hans):
+    Alert.objects.bulk_create(
+        [
+            Alert(kind="charge_overdue", subject="charge:1", message="逾期", status="open"),
+            Alert(kind="charge_overdue", subject="charge:2", message="已处理", status="resolved"),
+        ]
+    )
+
+    rows = sheet(export(admin_client, ALERTS, "open=yes", XLSX_FORMAT))
+    values = [[cell.value for cell in row] for row in rows.iter_rows()]
+
+    assert len(values) == 2  # the header and the one open alert
+    assert values[0][1] == "预警类型"
+    assert "逾期" in values[1] and "已处理" not in values[1]
 
 
 # --- who may export ----------------------------------------------------------------
