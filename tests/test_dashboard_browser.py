@@ -19,7 +19,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from reports.tests.test_dashboard import TODAY, demo_book, raise_alerts
+from reports.tests.dashboard_book import TODAY, demo_book, raise_alerts
 from tests.test_admin_browser import browser_page  # noqa: F401  (the fixture)
 
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "dashboard.png"

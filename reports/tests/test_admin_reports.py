@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 
 from reports.registry import REPORTS
-from reports.tests.test_dashboard import TODAY, demo_book, grant
+from reports.tests.dashboard_book import TODAY, demo_book, grant
 from tests.clock import at
 
 pytestmark = pytest.mark.django_db
