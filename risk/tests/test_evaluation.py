@@ -29,6 +29,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def eager():
+    """Celery tasks run where they are sent (after the commit that queued them)."""
+    from feemgmt.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def finance(django_user_model):
     group, _created = Group.objects.get_or_create(name=FINANCE_CLERK)
     clerk = django_user_model.objects.create_user("clerk", "clerk@example.com", "pw", is_staff=True)
@@ -89,9 +100,8 @@ def test_nothing_is_marked_told_when_no_one_can_be_told(mailoutbox):
 
 
 def test_a_critical_alert_is_emailed_as_soon_as_it_is_raised(
-    finance, mailoutbox, django_capture_on_commit_callbacks, settings
+    finance, mailoutbox, django_capture_on_commit_callbacks, eager
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     with django_capture_on_commit_callbacks(execute=True):
         alert_raise(
             kind="audit_chain_broken",
@@ -106,11 +116,10 @@ def test_a_critical_alert_is_emailed_as_soon_as_it_is_raised(
 
 
 def test_billing_checks_each_new_charge_against_the_fee_usual_amount(
-    django_capture_on_commit_callbacks, settings
+    django_capture_on_commit_callbacks, settings, eager
 ):
     from billing.models import Charge
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.PAYMENT_COLLECT_AFTER_BILLING = False
     first = billed_charge("3000.00")
     # the fee's next charges, as billed; then one far from the usual amount
@@ -126,9 +135,8 @@ def test_billing_checks_each_new_charge_against_the_fee_usual_amount(
 
 
 def test_revoking_a_mandate_raises_the_alert_after_commit(
-    django_capture_on_commit_callbacks, settings
+    django_capture_on_commit_callbacks, eager
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     charge = billed_charge("3000.00", method="auto_debit")
     owing = mandate(charge.contract.customer)
     with django_capture_on_commit_callbacks(execute=True):
