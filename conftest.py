@@ -40,6 +40,34 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_adapters():
+    """Every test starts with an empty sandbox gateway and freshly built adapters. The
+    gateway lives in the process: keys a test database reuses (SQLite numbers rows
+    from 1 again) must not meet the payments of an earlier test, whichever app's."""
+    from payments.adapters.registry import clear_cache
+    from payments.adapters.sandbox import sandbox_reset
+
+    sandbox_reset()
+    clear_cache()
+    yield
+    sandbox_reset()
+    clear_cache()
+
+
+@pytest.fixture
+def eager():
+    """Celery tasks run where they are sent (a receipt task, a hand-over, a risk
+    evaluation after commit). Set on the app itself: the setting is read only when
+    the app is first configured."""
+    from feemgmt.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture(autouse=True)
 def _billing_does_not_enqueue(settings):
     """Billing tests look at the charges a run creates; collection has its own tests
     (which turn this back on to see the hand-over)."""

@@ -29,17 +29,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager():
-    """Celery tasks run where they are sent (after the commit that queued them)."""
-    from feemgmt.celery import app
-
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
-@pytest.fixture
 def finance(django_user_model):
     group, _created = Group.objects.get_or_create(name=FINANCE_CLERK)
     clerk = django_user_model.objects.create_user("clerk", "clerk@example.com", "pw", is_staff=True)
