@@ -52,16 +52,16 @@ def risk_rules_ensure() -> None:
 
 
 def risk_rule_check(code: str, values: dict) -> None:
-    """Refuse settings that leave a threshold the rule reads empty (field errors)."""
+    """Refuse settings that leave a threshold the rule reads empty, or set a rate past
+    100% (field errors)."""
     rule = RULES[code]
     errors = {
         name: [_("This rule needs a value here.")]
         for name in rule.thresholds
         if values.get(name) is None
     }
-    if values.get(Threshold.PERCENT) is not None and (
-        code == "on_time_rate" and values[Threshold.PERCENT] > 100
-    ):
+    percent = values.get(Threshold.PERCENT)
+    if percent is not None and rule.percent_max is not None and percent > rule.percent_max:
         errors["percent"] = [_("A rate cannot be above 100%.")]
     if errors:
         raise BusinessError(errors)

@@ -55,6 +55,8 @@ class Rule:
     # the scope whose ids are the ids of the rule's subjects ("run" for "run:12"): an
     # evaluation limited to them also resolves the alerts about them it no longer finds
     subject_scope: str | None = None
+    # the highest X% that makes sense (a rate cannot pass 100%); None: no bound
+    percent_max: int | None = None
     # evaluated by another scheduled job, which hands its result in (audit chain)
     external: bool = False
 

@@ -323,6 +323,7 @@ RULES = (
         ),
         thresholds=("percent", "count"),
         find=on_time_rate,
+        percent_max=100,
     ),
     Rule(
         code=AlertKind.PREPAID_LOW,

@@ -52,3 +52,19 @@ def test_a_threshold_the_rule_reads_cannot_be_emptied(client, django_user_model)
     assert response.status_code == 400
     assert "days" in response.json()
     assert not AuditEvent.objects.filter(action="risk_rule.changed").exists()
+
+
+def test_a_rate_above_100_percent_is_refused_and_nothing_changes(client, django_user_model):
+    login(client, django_user_model, FINANCE_MANAGER)
+    response = client.patch(
+        f"{URL}on_time_rate/", {"percent": "120"}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "percent" in response.json()
+    assert client.get(f"{URL}on_time_rate/").json()["percent"] == "80.00"
+    # the same number is a fine threshold for a rule that is not a rate
+    ok = client.patch(
+        f"{URL}amount_deviation/", {"percent": "120"}, content_type="application/json"
+    )
+    assert ok.status_code == 200
