@@ -8,6 +8,7 @@ need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v msgfmt >/dev/null || need+=(gettext)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+ldconfig -p 2>/dev/null | grep -q "libpango-1.0" || need+=(libpango-1.0-0 libpangoft2-1.0-0)  # weasyprint: receipts as PDF
 command -v wrk >/dev/null || need+=(wrk)  # bench/api.py loads the server with it
 
 [ ${#need[@]} -eq 0 ] && exit 0
