@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "risk",
     "reports",
     "access",
+    "integrations",
+    "webhooks",
+    "portal",
+    "documents",
+    "feedback",
 ]
 
 MIDDLEWARE = [
