@@ -1,0 +1,1 @@
+"""The portal's pages, one module per page family (docs/portal.md)."""
