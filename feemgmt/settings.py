@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditContextMiddleware",
+    "integrations.middleware.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -288,6 +289,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "integrations.authentication.APIKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["feemgmt.api.permissions.IsStaffWithModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -374,3 +376,20 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@example.com")
 
 from feemgmt.admin_site import UNFOLD  # noqa: E402,F401
+
+# --- Integrations ---------------------------------------------------------------
+# API keys (integrations.APIKey) are stored by djangorestframework-api-key, whose
+# abstract model needs its app installed (its own key table stays unused).
+INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework_api_key"]
+# An API key's "last used" is written at most once per this many seconds.
+API_KEY_LAST_USED_RESOLUTION = env.int("API_KEY_LAST_USED_RESOLUTION", default=60)
+# Idempotency-Key on POSTs under this prefix (docs/api.md): answers are kept this
+# many hours; a request still marked running after IDEMPOTENCY_RUNNING_TIMEOUT
+# seconds is taken for dead (its process gone) and its key may be used again.
+IDEMPOTENCY_PATH_PREFIX = "/api/v1/"
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+IDEMPOTENCY_RUNNING_TIMEOUT = env.int("IDEMPOTENCY_RUNNING_TIMEOUT", default=600)
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "integrations.schema.document_idempotency",
+]
