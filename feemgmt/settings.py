@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "portal",
     "documents",
     "feedback",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "integrations.middleware.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "feemgmt.urls"
@@ -376,6 +378,27 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@example.com")
 
 from feemgmt.admin_site import UNFOLD  # noqa: E402,F401
+
+# --- Portal ---------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+# Login throttling (django-axes, docs/portal.md): every login form of the site (portal,
+# admin, API browser) counts failures per username *and* IP address; the fifth failure
+# locks that pair out for 15 minutes, even with the right password. A success resets
+# the count. Axes' own defaults (3 failures, locked forever) are not relied on.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AUTHENTICATION_BACKENDS = [
+    "portal.throttling.LoginThrottleBackend",  # axes first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Invitations and password resets: links valid for 3 days.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 # --- Integrations ---------------------------------------------------------------
 # API keys (integrations.APIKey) are stored by djangorestframework-api-key, whose
