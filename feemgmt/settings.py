@@ -416,3 +416,19 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "integrations.schema.document_idempotency",
 ]
+
+# --- Webhooks (docs/webhooks.md) ---------------------------------------------------
+# Seconds a request to an endpoint may take (connecting and reading the answer).
+WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
+# Retries after a failure: 1 minute, doubled each time up to the maximum, for the
+# window (from the event, or from a staff redelivery), then the delivery fails.
+WEBHOOK_RETRY_BASE_DELAY = env.int("WEBHOOK_RETRY_BASE_DELAY", default=60)
+WEBHOOK_RETRY_MAX_DELAY = env.int("WEBHOOK_RETRY_MAX_DELAY", default=3600)
+WEBHOOK_RETRY_WINDOW = env.int("WEBHOOK_RETRY_WINDOW", default=24 * 3600)
+# Characters of an endpoint's answer kept on the delivery.
+WEBHOOK_RESPONSE_EXCERPT = env.int("WEBHOOK_RESPONSE_EXCERPT", default=2000)
+# Due deliveries the every-minute sweeper sends per run.
+WEBHOOK_SWEEP_LIMIT = env.int("WEBHOOK_SWEEP_LIMIT", default=500)
+# Seconds another process may go on using what it knows of the subscribed event
+# types before it reads them again (a new endpoint reaches the workers within it).
+WEBHOOK_SUBSCRIPTIONS_TTL = env.int("WEBHOOK_SUBSCRIPTIONS_TTL", default=30)
