@@ -432,3 +432,9 @@ WEBHOOK_SWEEP_LIMIT = env.int("WEBHOOK_SWEEP_LIMIT", default=500)
 # Seconds another process may go on using what it knows of the subscribed event
 # types before it reads them again (a new endpoint reaches the workers within it).
 WEBHOOK_SUBSCRIPTIONS_TTL = env.int("WEBHOOK_SUBSCRIPTIONS_TTL", default=30)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "WebhookEventTypeEnum": "webhooks.choices.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+    }
+)
