@@ -179,3 +179,38 @@ def test_every_post_documents_the_header_and_its_answers(api):
         assert "Idempotency-Key" in names, path
         assert {"409", "422"} <= set(operation["responses"]), path
     assert "IdempotencyError" in schema["components"]["schemas"]
+
+
+def test_a_statement_upload_is_replayed_by_its_fields_and_file_not_its_boundary(api):
+    """Multipart bodies differ on every send (the boundary); the fingerprint reads
+    the fields and the file's digest, so a retried upload is the same request."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reconciliation.models import Statement
+    from reconciliation.tests.statements import DAY, Entry, camt053, receiving_account
+    from tests.clock import at
+
+    receiving_account()
+    data = camt053(Entry("9.99", "不明"))
+
+    def send(content, boundary):
+        from django.test.client import encode_multipart
+
+        upload = SimpleUploadedFile("march.xml", content, content_type="application/xml")
+        return api.generic(
+            "POST",
+            "/api/v1/statements/",
+            encode_multipart(boundary, {"file": upload, "account": "icbc-cny"}),
+            content_type=f"multipart/form-data; boundary={boundary}",
+            HTTP_IDEMPOTENCY_KEY="upload-1",
+        )
+
+    with at(DAY):
+        first = send(data, "BoUnDaRy-one")
+        again = send(data, "another-boundary")
+        other = send(camt053(Entry("1.00", "x")), "BoUnDaRy-one")
+    assert first.status_code == 201, first.json()
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert other.status_code == 422
+    assert Statement.objects.count() == 1
