@@ -229,6 +229,15 @@ def _charges(subjects: set[str]) -> dict[str, str]:
     return out
 
 
+def _shown_reference(reference: str, subject: str) -> str:
+    """The entry's reference as the customer can use it: none for a charge's own
+    booking (named by the description already), an attempt's key without its
+    prefix (the key the receipt and the notices quote)."""
+    if reference == subject:
+        return ""
+    return reference.removeprefix("attempt:")
+
+
 def _describe(base: str, reversal: bool) -> str:
     if base == EntryKind.CHARGE:
         return _("Charge cancelled or changed") if reversal else _("Charge")
@@ -310,7 +319,7 @@ def statement_for_customer(
                 on=row["entry__effective_on"],
                 category=category,
                 description=description,
-                reference=row["entry__reference"],
+                reference=_shown_reference(row["entry__reference"], subject),
                 amount=amount,
                 balance=running[currency],
             )
