@@ -9,6 +9,7 @@ api_v1 = [
     # their detail extended with how to pay by bank transfer (known only up there)
     path("", include("reconciliation.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("payments.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("webhooks.api.urls")),
     path("reports/", include("reports.api.urls")),
