@@ -7,7 +7,8 @@ boundary values and negative cases). Requests go to the WSGI application in the
 test's own database, with an integrator's API key (the schema's ``ApiKeyAuth``)
 whose user holds every permission. The key is given to schemathesis as its auth,
 so ``ignored_auth`` really sends each operation without the key and with a wrong
-one and expects 403.
+one and expects 403; ``unsupported_method`` sends methods the schema does not list
+and expects 405.
 
 A small book exists first (customers, a signed contract with its charges, an
 alert, a receiving account, a webhook endpoint, the risk rules), and a path's id is
@@ -33,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 import feemgmt.wsgi
@@ -121,6 +123,7 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
     ignored_auth,
+    unsupported_method,
     _accepts_positive_data,
 ]
 

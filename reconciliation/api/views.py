@@ -21,6 +21,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from billing.api.views import ChargeViewSet
+from feemgmt.api.negotiation import FormatIsAFilter
 from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.permissions import IsStaffWithModelPermissions
 
@@ -115,6 +116,7 @@ class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = StatementSerializer
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["account", "format"]
+    content_negotiation_class = FormatIsAFilter  # ?format= is the file format
 
     def get_queryset(self):
         return selectors.statement_list()

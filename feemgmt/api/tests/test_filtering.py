@@ -67,3 +67,11 @@ def test_outside_the_api_the_404_page_stays_html(api):
 
     assert answer.status_code == 404
     assert answer["Content-Type"].startswith("text/html")
+
+
+def test_the_statements_format_filter_is_a_filter_not_a_renderer(api):
+    answer = api.get("/api/v1/statements/", {"format": "mt940"})
+
+    assert answer.status_code == 200
+    assert answer.json()["results"] == []
+    assert api.get("/api/v1/statements/", {"format": "pdf"}).json().keys() == {"format"}
