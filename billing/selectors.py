@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from contracts.models import Fee
 
+from .amounts import amount_changes
 from .calendar import ChargeSpec
 from .models import Charge
 from .services.run import FEE_COLUMNS, due_for_fee
@@ -24,5 +25,7 @@ def fee_next_charge(fee_id: int) -> ChargeSpec | None:
     row = Fee.objects.filter(pk=fee_id).values_list(*FEE_COLUMNS, named=True).first()
     if row is None or row.next_due_date is None:
         return None
-    specs, _following = due_for_fee(row, row.next_due_date)
+    specs, _following = due_for_fee(
+        row, row.next_due_date, amount_changes([fee_id]).get(fee_id, ())
+    )
     return next((spec for spec in specs if spec.due_date == row.next_due_date), None)
