@@ -124,6 +124,9 @@ def _actor_from_request(request) -> tuple[str, int | None] | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     auth = getattr(request, "auth", None)
+    actor = getattr(auth, "audit_actor", None)  # an API key names itself
+    if actor:
+        return actor, user.pk
     prefix = "token" if auth is not None else "user"
     return f"{prefix}:{user.pk}:{user.get_username()}", user.pk
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from .canonical import ZERO_HASH, normalise
 from .context import current_context, resolve_actor
+from .events import recorded
 from .models import AuditEvent
 from .rows import bulk_rows_digest
 
@@ -111,6 +112,7 @@ def _append(
         )
         event.hash = event.compute_hash()
         event.save(force_insert=True)
+        recorded.send(sender=AuditEvent, event=event)
     return event
 
 

@@ -38,3 +38,34 @@ class CustomerUser(TimeStampedModel):
 
     def __str__(self):
         return f"{self.user.get_username()} ({self.customer.code})"
+
+
+class MandateConsent(models.Model):
+    """What a customer user agreed to when authorising a direct-debit mandate in the
+    portal: the exact text shown, who, when, from where. Kept so that the record
+    proves the authorisation; the mandate itself is written by the payments service."""
+
+    mandate = models.OneToOneField(
+        "payments.Mandate",
+        on_delete=models.PROTECT,
+        related_name="portal_consent",
+        verbose_name=_("mandate"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    consented_at = models.DateTimeField(_("consented at"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.TextField(_("user agent"), blank=True)
+    text_shown = models.TextField(_("text shown"))
+
+    class Meta:
+        verbose_name = _("mandate consent")
+        verbose_name_plural = _("mandate consents")
+        ordering = ["-consented_at"]
+
+    def __str__(self):
+        return f"{self.mandate_id} @ {self.consented_at:%Y-%m-%d %H:%M}"

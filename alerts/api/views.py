@@ -5,6 +5,7 @@ from django_filters import rest_framework as filters
 from rest_framework import viewsets
 
 from feemgmt.api.pagination import CursorPagination
+from feemgmt.api.scoping import CustomerScopedMixin
 
 from ..choices import OPEN_STATUSES
 from ..models import Alert
@@ -27,7 +28,11 @@ class AlertFilter(filters.FilterSet):
         return queryset.exclude(status__in=OPEN_STATUSES)
 
 
-class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(CustomerScopedMixin, viewsets.ReadOnlyModelViewSet):
+    """A key scoped to a customer sees that customer's alerts only (not the
+    company-wide ones, which name no customer)."""
+
+    customer_path = "customer"
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     pagination_class = CursorPagination

@@ -8,6 +8,7 @@ from billing import selectors
 from billing.filters import ChargeFilter
 from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.rows import ValuesListMixin, amount_text, date_text, datetime_text
+from feemgmt.api.scoping import CustomerScopedMixin
 
 from .serializers import ChargeSerializer
 
@@ -16,11 +17,12 @@ from .serializers import ChargeSerializer
     list=extend_schema(summary=_("List charges")),
     retrieve=extend_schema(summary=_("Get a charge")),
 )
-class ChargeViewSet(ValuesListMixin, viewsets.ReadOnlyModelViewSet):
+class ChargeViewSet(CustomerScopedMixin, ValuesListMixin, viewsets.ReadOnlyModelViewSet):
     """Newest due first. Each filter combination walks an index in this order from
     the cursor: (due_date, id) unfiltered or by kind, (status, due_date, id) by status,
     (contract, due_date) for a contract or a customer's contracts."""
 
+    customer_path = "contract__customer"
     serializer_class = ChargeSerializer
     filterset_class = ChargeFilter
     pagination_class = CursorPagination

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from audit.admin import AuditHistoryMixin
+from feemgmt.core.admin_actions import form_action
 from feemgmt.core.admin_forms import ServiceFormAdminMixin, ServiceModelForm, ServiceRefused
 from feemgmt.core.exceptions import BusinessError
 
@@ -40,9 +43,15 @@ class CustomerForm(CurrencyChoicesMixin, ServiceModelForm):
         fields = CUSTOMER_FIELDS
 
 
+class PortalInviteForm(forms.Form):
+    email = forms.EmailField(label=_("e-mail"))
+    name = forms.CharField(label=_("name"), max_length=150, required=False)
+
+
 @admin.register(Customer)
 class CustomerAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
     form = CustomerForm
+    actions = ("invite_portal_user",)
     list_display = ("code", "name", "email", "currency", "credit_code", "contract_count")
     list_filter = ("currency",)
     search_fields = ("code", "name", "credit_code", "email")
@@ -71,3 +80,50 @@ class CustomerAdmin(AuditHistoryMixin, ServiceFormAdminMixin, ModelAdmin):
         except BusinessError as exc:
             raise ServiceRefused(exc) from exc
         self._copy_saved(obj, saved)
+
+    # --- Portal logins -----------------------------------------------------------
+
+    def has_invite_permission(self, request):
+        return request.user.has_perm("portal.add_customeruser")
+
+    @admin.action(description=_("Invite a portal user"), permissions=["invite"])
+    def invite_portal_user(self, request, queryset):
+        """Ask for an e-mail address and a name, then create the customer's portal
+        login and e-mail its invitation (docs/portal.md)."""
+        # The portal sits above contracts; staff reach its invitations from here.
+        from portal.services import portal_user_invite
+
+        if queryset.count() != 1:
+            self.message_user(
+                request, gettext("Select exactly one customer to invite to."), messages.ERROR
+            )
+            return None
+        customer = queryset.get()
+
+        def invite(form):
+            try:
+                portal_user_invite(
+                    customer=customer,
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                    invited_by=request.user,
+                )
+            except BusinessError as exc:
+                for message in exc.messages():
+                    self.message_user(request, message, messages.ERROR)
+                return
+            self.message_user(
+                request,
+                gettext("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
+                messages.SUCCESS,
+            )
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            action_name="invite_portal_user",
+            title=_("Invite a portal user"),
+            form=PortalInviteForm,
+            apply=invite,
+        )

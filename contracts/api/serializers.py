@@ -28,6 +28,7 @@ from rest_framework import serializers
 from contracts.choices import Alignment, Cycle, FeeKind, Proration, SigningTreatment
 from contracts.models import Contract, Customer, Fee
 from contracts.services import FeeInput
+from feemgmt.api.scoping import CustomerScopedPrimaryKeyRelatedField
 from feemgmt.core.money import money_str
 
 CURRENCY_CHOICES = list(settings.CURRENCIES)
@@ -195,8 +196,9 @@ class ContractSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(component_name="Contract")
 class ContractWriteSerializer(serializers.Serializer):
-    customer = serializers.PrimaryKeyRelatedField(
-        label=_("customer"), queryset=Customer.objects.all()
+    # a key scoped to a customer may name only that one (any other: "does not exist")
+    customer = CustomerScopedPrimaryKeyRelatedField(
+        label=_("customer"), queryset=Customer.objects.all(), customer_path="pk"
     )
     number = serializers.CharField(label=_("contract number"), max_length=40)
     currency = serializers.ChoiceField(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from contracts import selectors, services
@@ -20,6 +21,7 @@ from contracts.models import Fee
 from feemgmt.api.pagination import CursorPagination
 from feemgmt.api.permissions import IsStaffWithModelPermissions
 from feemgmt.api.rows import ValuesListMixin, amount_text, date_text, datetime_text
+from feemgmt.api.scoping import CustomerScopedMixin, customer_scope
 
 from .serializers import (
     ContractSerializer,
@@ -37,6 +39,7 @@ RULE_REFUSED = OpenApiResponse(
 TRANSITION_REFUSED = OpenApiResponse(
     description=_("The contract's current status does not allow this change.")
 )
+SCOPED_CREATE = _("This API key is limited to one customer: it cannot create customers.")
 
 
 class CanChangeContract(IsStaffWithModelPermissions):
@@ -74,10 +77,16 @@ def _validated(serializer_class, request, *, partial: bool = False) -> dict:
         responses={200: CustomerSerializer, 400: RULE_REFUSED},
     ),
 )
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CustomerViewSet(
+    CustomerScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """Customers are never deleted through the API: their contracts and charges
-    refer to them."""
+    refer to them. A key scoped to a customer sees (and may change) that one."""
 
+    customer_path = "pk"
     serializer_class = CustomerSerializer
     filterset_fields = ["code", "credit_code"]
     pagination_class = CursorPagination
@@ -87,6 +96,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.customer_list()
 
     def create(self, request, *args, **kwargs):
+        if customer_scope(request) is not None:
+            raise PermissionDenied(SCOPED_CREATE)
         customer = services.customer_create(**_validated(CustomerWriteSerializer, request))
         return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
 
@@ -124,11 +135,16 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     ),
 )
 class ContractViewSet(
-    ValuesListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    CustomerScopedMixin,
+    ValuesListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Contracts are created as drafts, edited while draft, then signed (which
     freezes their fees and bills what is due) and possibly terminated early."""
 
+    customer_path = "customer"
     serializer_class = ContractSerializer
     filterset_fields = ["customer", "status", "number"]
     pagination_class = CursorPagination

@@ -5,8 +5,12 @@ pages are added by other apps), so the menu never breaks a page.
 """
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+
+from feemgmt.core.money import money_str
+from payments.services.mandates import masked_iban
 
 register = template.Library()
 
@@ -15,6 +19,7 @@ NAV = [
     ("portal:contracts", _("Contracts")),
     ("portal:charges", _("Charges")),
     ("portal:payments", _("Payments")),
+    ("portal:mandates", _("Direct debit")),
     ("portal:amendments", _("Fee changes")),
     ("portal:documents:index", _("Documents")),
     ("portal:feedback:index", _("Feedback")),
@@ -42,3 +47,23 @@ def portal_nav(context):
         current = path == url if url == overview else path.startswith(url)
         items.append({"url": url, "label": label, "current": current})
     return {"items": items}
+
+
+@register.filter
+def money(value) -> str:
+    """``1234.50 CNY``: the amount with its currency's minor digits, and its code."""
+    if value is None:
+        return ""
+    return f"{money_str(value)} {value.currency.code}"
+
+
+@register.filter
+def payment_method(name: str) -> str:
+    """A payment method's name as customers read it (``settings.PAYMENT_METHODS``)."""
+    return str(settings.PAYMENT_METHODS.get(name, name))
+
+
+@register.filter
+def masked_account(value: str) -> str:
+    """An account number with only its first and last four characters shown."""
+    return masked_iban(value or "")

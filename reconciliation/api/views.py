@@ -3,6 +3,11 @@
 Views stay thin: they check the request's shape and call a service; the import's
 ``BusinessError`` (a line-numbered parse error, a file for another account) becomes
 a 400 with the message under ``file``/``account`` in ``feemgmt.api.errors``.
+
+Receiving accounts, statements and their lines, matches, discrepancies and runs
+are the company's books, not one customer's: none declares a ``customer_path``, so
+a key scoped to a customer is refused on all of them (feemgmt/api/permissions.py).
+The charges are scoped like billing's (they are billing's viewset).
 """
 
 from __future__ import annotations

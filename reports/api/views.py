@@ -4,6 +4,12 @@ JSON, CSV or Excel.
 Which report a user may read is the report's own permissions (``Report.visible_to``),
 not a model's: a report reads several tables. Filters are the same form the admin
 pages use, so a bad date is refused with the same message under its field.
+
+Staff and API keys may read them. A key scoped to a customer reads only the
+reports that can be cut to one customer, always with its customer as the filter:
+asking for another customer is refused as an unknown customer would be, and the
+reconciliation report (the company's bank accounts) is a 404, as if it did not
+exist.
 """
 
 from __future__ import annotations
@@ -19,6 +25,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from feemgmt.api.permissions import is_api_caller
+from feemgmt.api.scoping import customer_scope
+
 from ..exports import report_json
 from ..forms import ReportFilterForm
 from ..registry import REPORTS, reports_for
@@ -26,11 +35,36 @@ from ..selectors.sql import as_of
 from .renderers import ReportCSVRenderer, ReportXLSXRenderer
 from .serializers import ReportDataSerializer, ReportSummarySerializer
 
+# The reports that read the customer filter, so can be cut to one customer.
+CUSTOMER_REPORTS = frozenset(
+    {"customer-status", "aging", "collections", "income", "failed-rate", "balances"}
+)
+
 
 class IsStaff(BasePermission):
+    """Staff accounts and API keys (each report then checks its permissions)."""
+
     def has_permission(self, request, view):
-        user = request.user
-        return bool(user and user.is_authenticated and user.is_staff)
+        return is_api_caller(request)
+
+
+def reports_open_to(request):
+    reports = reports_for(request.user)
+    if customer_scope(request) is None:
+        return reports
+    return [report for report in reports if report.name in CUSTOMER_REPORTS]
+
+
+def scoped_filters(request) -> dict:
+    """The query's filters, the customer forced to a scoped key's own."""
+    params = request.query_params.copy()
+    customer_id = customer_scope(request)
+    if customer_id is not None:
+        given = params.getlist("customer")
+        if given and given != [str(customer_id)]:
+            raise ValidationError({"customer": [_("No customer has this id.")]})
+        params["customer"] = str(customer_id)
+    return params
 
 
 class ReportListView(APIView):
@@ -51,7 +85,7 @@ class ReportListView(APIView):
                         reverse("reports-api-detail", args=[report.name])
                     ),
                 }
-                for report in reports_for(request.user)
+                for report in reports_open_to(request)
             ]
         )
 
@@ -103,11 +137,11 @@ class ReportDetailView(APIView):
     )
     def get(self, request, name: str):
         report = REPORTS.get(name)
-        if report is None:
+        if report is None or (customer_scope(request) is not None and name not in CUSTOMER_REPORTS):
             raise Http404
         if not report.visible_to(request.user):
             raise PermissionDenied(_("You do not have permission to open this report."))
-        form = ReportFilterForm(request.query_params)
+        form = ReportFilterForm(scoped_filters(request))
         if not form.is_valid():
             raise ValidationError(
                 {field: [str(e) for e in errors] for field, errors in form.errors.items()}

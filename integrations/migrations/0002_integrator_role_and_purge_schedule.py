@@ -1,0 +1,114 @@
+"""The integrators' group (集成方) and the hourly purge of old Idempotency-Keys.
+
+An API key acts as a user; give that user this group (and no staff flag) and the
+key may do what is written out here, as it stands at this migration: a later
+change of the role is a later migration. Integrators read what the API shows and
+write what a client system feeds in (customers, draft contracts and their fees,
+signing and terminating, mandates, statement files); approvals, matches,
+discrepancies, reconciliation and risk settings stay with finance staff.
+Permissions are created first, and the group is set to exactly these grants.
+"""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+INTEGRATOR = "集成方"
+PURGE = "Purge old Idempotency-Keys"
+
+GRANTS = {
+    "contracts.view_customer",
+    "contracts.add_customer",
+    "contracts.change_customer",
+    "contracts.view_contract",
+    "contracts.add_contract",
+    "contracts.change_contract",
+    "contracts.view_fee",
+    "contracts.add_fee",
+    "contracts.change_fee",
+    "billing.view_charge",
+    "payments.view_paymentattempt",
+    "payments.view_refund",
+    "payments.view_writeoffrequest",
+    "payments.view_mandate",
+    "payments.add_mandate",
+    "payments.change_mandate",
+    "alerts.view_alert",
+    "reconciliation.view_bankaccount",
+    "reconciliation.view_statement",
+    "reconciliation.add_statement",
+    "reconciliation.view_statementline",
+    "reconciliation.view_match",
+    "reconciliation.view_discrepancy",
+    "reconciliation.view_reconciliationrun",
+}
+
+
+def create_role(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    found = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type").filter(
+            codename__in={name.split(".")[1] for name in GRANTS}
+        )
+    }
+    missing = GRANTS - set(found)
+    if missing:
+        raise RuntimeError(f"permissions missing: {sorted(missing)}")
+    group, _created = Group.objects.get_or_create(name=INTEGRATOR)
+    group.permissions.set([found[grant] for grant in sorted(GRANTS)])
+
+
+def remove_role(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name=INTEGRATOR).delete()
+
+
+def create_schedule(apps, schema_editor):
+    """Every hour at :17 (keys are refused past their 24 hours anyway; this only
+    keeps the table small)."""
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    crontab, _created = CrontabSchedule.objects.get_or_create(
+        minute="17",
+        hour="*",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="Asia/Shanghai",
+    )
+    PeriodicTask.objects.get_or_create(
+        name=PURGE,
+        defaults={
+            "task": "integrations.purge_idempotency_keys",
+            "crontab": crontab,
+            "description": "Deletes the stored answers of Idempotency-Keys older than "
+            "IDEMPOTENCY_KEY_HOURS.",
+        },
+    )
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=PURGE).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("integrations", "0001_api_keys_and_idempotency"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("contracts", "0001_initial"),
+        ("billing", "0005_charge_keyset_indexes"),
+        ("payments", "0006_attempt_decided_at_index"),
+        ("alerts", "0004_alert_snooze_and_notified"),
+        ("reconciliation", "0004_statementline_fk_indexes_covered"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
+
+    operations = [
+        migrations.RunPython(create_role, remove_role),
+        migrations.RunPython(create_schedule, remove_schedule),
+    ]
