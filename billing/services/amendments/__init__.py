@@ -11,6 +11,7 @@ from .decisions import (
 )
 from .notify import amendment_notify
 from .proposals import (
+    AMENDABLE_CONTRACTS,
     AMENDMENT_AUDIT_FIELDS,
     amendment_approve,
     amendment_propose,
@@ -21,6 +22,7 @@ from .proposals import (
 )
 
 __all__ = [
+    "AMENDABLE_CONTRACTS",
     "AMENDMENT_AUDIT_FIELDS",
     "amendment_approve",
     "amendment_consent",
