@@ -420,6 +420,15 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "integrations.schema.document_idempotency",
 ]
 
+# --- Documents ---------------------------------------------------------------
+# The company that issues receipts and statements of account (docs/documents.md).
+COMPANY_NAME = env.str("COMPANY_NAME", default="示例物业管理有限公司")
+COMPANY_ADDRESS = env.str("COMPANY_ADDRESS", default="上海市浦东新区世纪大道100号")
+COMPANY_PHONE = env.str("COMPANY_PHONE", default="021-00000000")
+COMPANY_CREDIT_CODE = env.str("COMPANY_CREDIT_CODE", default="")
+# The longest period one statement of account may cover, in days.
+DOCUMENTS_STATEMENT_MAX_DAYS = env.int("DOCUMENTS_STATEMENT_MAX_DAYS", default=366)
+
 # --- Webhooks (docs/webhooks.md) ---------------------------------------------------
 # Seconds a request to an endpoint may take (connecting and reading the answer).
 WEBHOOK_TIMEOUT = env.int("WEBHOOK_TIMEOUT", default=10)
@@ -435,3 +444,9 @@ WEBHOOK_SWEEP_LIMIT = env.int("WEBHOOK_SWEEP_LIMIT", default=500)
 # Seconds another process may go on using what it knows of the subscribed event
 # types before it reads them again (a new endpoint reaches the workers within it).
 WEBHOOK_SUBSCRIPTIONS_TTL = env.int("WEBHOOK_SUBSCRIPTIONS_TTL", default=30)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "WebhookEventTypeEnum": "webhooks.choices.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.choices.DeliveryStatus",
+    }
+)

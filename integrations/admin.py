@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
@@ -81,6 +84,15 @@ class APIKeyAdmin(AuditHistoryMixin, ModelAdmin):
         if obj is None:
             return fields
         return tuple(dict.fromkeys((*self.get_fields(request, obj), *fields)))
+
+    @display(description=_("audit history"))
+    def audit_history(self, obj):
+        """The key's events, which name it by its prefix (integrations/services.py)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        query = urlencode({"about": f"{obj._meta.label_lower}:{obj.prefix}"})
+        url = f"{reverse('admin:audit_auditevent_changelist')}?{query}"
+        return format_html('<a href="{}">{}</a>', url, _("Show history"))
 
     @display(description=_("usable"), boolean=True)
     def usable(self, obj: APIKey) -> bool:

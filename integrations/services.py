@@ -1,4 +1,9 @@
-"""Issuing and revoking API keys; both are audited."""
+"""Issuing and revoking API keys; both are audited.
+
+The events name a key by its prefix (unique, and what the admin and the key's
+actor show): its primary key holds the hash and is longer than an event's
+object id.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import audit_record
+from audit.services import audit_record, label_of
 from feemgmt.core.exceptions import BusinessError
 
 from .models import APIKey
@@ -50,7 +55,8 @@ def api_key_create(
         )
         audit_record(
             action="api_key.created",
-            obj=key,
+            object_type=label_of(key),
+            object_id=key.prefix,
             changes={
                 "after": {
                     "name": key.name,
@@ -74,7 +80,8 @@ def api_key_revoke(*, key: APIKey, by=None) -> APIKey:
         key.save(update_fields=["revoked", "revoked_at", "revoked_by"])
         audit_record(
             action="api_key.revoked",
-            obj=key,
+            object_type=label_of(key),
+            object_id=key.prefix,
             changes={"revoked": [False, True]},
         )
     return key

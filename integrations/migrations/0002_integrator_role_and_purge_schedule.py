@@ -4,8 +4,9 @@ An API key acts as a user; give that user this group (and no staff flag) and the
 key may do what is written out here, as it stands at this migration: a later
 change of the role is a later migration. Integrators read what the API shows and
 write what a client system feeds in (customers, draft contracts and their fees,
-signing and terminating, mandates, statement files); approvals, matches,
-discrepancies, reconciliation and risk settings stay with finance staff.
+signing and terminating, mandates, statement files) and read the reports;
+approvals, matches, discrepancies, reconciliation and risk settings stay with
+finance staff.
 Permissions are created first, and the group is set to exactly these grants.
 """
 
@@ -33,6 +34,9 @@ GRANTS = {
     "payments.add_mandate",
     "payments.change_mandate",
     "alerts.view_alert",
+    # the reports read the ledger (an integrator's reports: its customers' figures)
+    "ledger.view_account",
+    "ledger.view_journalentry",
     "reconciliation.view_bankaccount",
     "reconciliation.view_statement",
     "reconciliation.add_statement",
@@ -104,6 +108,7 @@ class Migration(migrations.Migration):
         ("billing", "0005_charge_keyset_indexes"),
         ("payments", "0006_attempt_decided_at_index"),
         ("alerts", "0004_alert_snooze_and_notified"),
+        ("ledger", "0003_alter_journalentry_kind"),
         ("reconciliation", "0004_statementline_fk_indexes_covered"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]

@@ -22,6 +22,10 @@ def mandate_index(request):
     customer = request.customer
     text = mandate_consent_text(customer)
     digest = text_digest(text)
+    page = mandate_page(customer)
+    if request.method == "POST" and page.active is not None:
+        messages.error(request, _("An active mandate exists already: revoke it first."))
+        return redirect("portal:mandates")
     if request.method == "POST":
         form = MandateForm(request.POST)
         if form.is_valid():
@@ -52,7 +56,6 @@ def mandate_index(request):
     if form.is_bound:  # shown again: the hidden digest is the text shown now
         form.data = form.data.copy()
         form.data["text_sha256"] = digest
-    page = mandate_page(customer)
     return render(
         request,
         "portal/mandates.html",

@@ -1,0 +1,17 @@
+"""Filters of the deliveries list (API and admin sort by the same things)."""
+
+from django_filters import rest_framework as filters
+
+from .choices import DeliveryStatus, EventType
+from .models import WebhookDelivery
+
+
+class DeliveryFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
+    event_type = filters.ChoiceFilter(field_name="event__type", choices=EventType.choices)
+    response_code = filters.NumberFilter(field_name="last_response_code")
+    object_id = filters.CharFilter(field_name="event__object_id")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["endpoint", "status", "event_type", "response_code", "object_id"]
