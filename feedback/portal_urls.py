@@ -1,3 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "feedback"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("give/", views.give, name="give"),
+    path("survey/", views.survey, name="survey"),
+]

@@ -187,6 +187,8 @@ class ChargeDetail:
     attempts: list[PaymentAttempt]
     # The attempt waiting for the customer (a QR code, pay link or payment notice).
     waiting: PaymentAttempt | None
+    # The latest attempt that collected money (the survey after a payment is about it).
+    succeeded: PaymentAttempt | None = None
 
 
 def charge_detail(charge: Charge) -> ChargeDetail:
@@ -196,7 +198,8 @@ def charge_detail(charge: Charge) -> ChargeDetail:
     waiting = next(
         (a for a in attempts if a.status == AttemptStatus.PENDING and a.action_value), None
     )
-    return ChargeDetail(charge=charge, attempts=attempts, waiting=waiting)
+    succeeded = next((a for a in attempts if a.status == AttemptStatus.SUCCEEDED), None)
+    return ChargeDetail(charge=charge, attempts=attempts, waiting=waiting, succeeded=succeeded)
 
 
 def payment_list(

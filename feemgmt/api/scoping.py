@@ -31,7 +31,17 @@ whose views use this.
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+
+# How the objects a list can be filtered by reach their customer, for the filters'
+# choices (a filter naming a model not here accepts no value from a scoped key).
+RELATED_CUSTOMER_PATHS = {
+    "contracts.customer": "pk",
+    "contracts.contract": "customer",
+    "contracts.fee": "contract__customer",
+    "billing.charge": "contract__customer",
+}
 
 
 def api_key_of(request):
@@ -57,11 +67,31 @@ def scope_queryset(queryset: QuerySet, request, customer_path: str | None) -> Qu
     return queryset.filter(**{customer_path: customer_id})
 
 
+class CustomerScopedFilterBackend(DjangoFilterBackend):
+    """django-filter, with the choices of a filter by object (``?customer=``,
+    ``?contract=``) limited to the scoped key's customer: another customer's id is
+    "not one of the available choices", as an unknown id is, rather than an empty
+    list that would tell the id exists."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None or customer_scope(request) is None:
+            return filterset
+        for field in filterset.form.fields.values():
+            choices = getattr(field, "queryset", None)
+            if choices is not None:
+                path = RELATED_CUSTOMER_PATHS.get(choices.model._meta.label_lower)
+                field.queryset = scope_queryset(choices, request, path)
+        return filterset
+
+
 class CustomerScopedMixin:
     """Limits a viewset's lists and details to a scoped key's customer; set
-    ``customer_path`` (see the module's docstring). Put it first in the bases."""
+    ``customer_path`` (see the module's docstring). Put it first in the bases.
+    Its filters go through :class:`CustomerScopedFilterBackend`."""
 
     customer_path: str | None = None
+    filter_backends = [CustomerScopedFilterBackend]
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

@@ -214,3 +214,14 @@ def test_a_statement_upload_is_replayed_by_its_fields_and_file_not_its_boundary(
     assert again.json() == first.json()
     assert other.status_code == 422
     assert Statement.objects.count() == 1
+
+
+def test_a_session_post_failing_its_csrf_check_is_refused_and_stores_nothing(customer):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw")
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(staff)
+    answer = post(client, body(customer), "csrf-1")
+    assert answer.status_code == 403 and "CSRF" in answer.json()["detail"]
+    assert not IdempotencyRecord.objects.exists()

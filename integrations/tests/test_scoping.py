@@ -61,7 +61,11 @@ def test_customers_only_its_own_and_no_new_ones(scoped, book):
 def test_contracts_listed_shown_and_acted_on_for_its_customer_only(scoped, book):
     mine, other = book["contracts"]["MINE"], book["contracts"]["OTHER"]
     assert ids(scoped.get("/api/v1/contracts/")) == {mine.id}
-    assert ids(scoped.get(f"/api/v1/contracts/?customer={book['other'].id}")) == set()
+    filtered = scoped.get(f"/api/v1/contracts/?customer={book['other'].id}")
+    unknown = scoped.get("/api/v1/contracts/?customer=999999")
+    assert filtered.status_code == unknown.status_code == 400
+    assert filtered.json().keys() == unknown.json().keys() == {"customer"}
+    assert ids(scoped.get(f"/api/v1/contracts/?customer={book['mine'].id}")) == {mine.id}
     assert scoped.get(f"/api/v1/contracts/{other.id}/").status_code == 404
     terminate = scoped.post(
         f"/api/v1/contracts/{other.id}/terminate/", {"end_date": "2026-12-31"}, format="json"
@@ -101,6 +105,9 @@ def test_charges_of_its_customer_only(scoped, book):
     assert ids(scoped.get("/api/v1/charges/")) == own
     assert scoped.get(f"/api/v1/charges/{others[0]}/").status_code == 404
     assert scoped.get(f"/api/v1/charges/{min(own)}/").status_code == 200
+    other_contract = book["contracts"]["OTHER"].id
+    assert scoped.get(f"/api/v1/charges/?contract={other_contract}").status_code == 400
+    assert scoped.get(f"/api/v1/charges/?customer={book['other'].id}").status_code == 400
 
 
 def test_alerts_of_its_customer_only_not_the_company_wide_ones(scoped, book, make_key):

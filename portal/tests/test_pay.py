@@ -35,6 +35,7 @@ def test_pay_now_collects_the_charge_through_the_sandbox(portal, charge):
     page = response.content.decode()
     assert "the charge is paid" in page
     assert reverse("portal:charge_pay", args=[charge.pk]) not in page  # nothing left to pay
+    assert reverse("portal:documents:receipt", args=[charge.pk]) in page
     assert "1200.00 CNY" in portal.get(reverse("portal:payments")).content.decode()
 
 

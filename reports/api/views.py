@@ -60,7 +60,7 @@ def scoped_filters(request) -> dict:
     params = request.query_params.copy()
     customer_id = customer_scope(request)
     if customer_id is not None:
-        given = params.getlist("customer")
+        given = [value for value in params.getlist("customer") if value]
         if given and given != [str(customer_id)]:
             raise ValidationError({"customer": [_("No customer has this id.")]})
         params["customer"] = str(customer_id)

@@ -130,8 +130,7 @@ def test_the_delivery_list_filters_and_pages_by_cursor(api):
     assert first["results"][-1]["id"] > second["results"][0]["id"]
 
 
-def test_a_delivery_shows_its_attempts_and_can_be_sent_again(api, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+def test_a_delivery_shows_its_attempts_and_can_be_sent_again(api):
     (delivery,) = _deliveries(_endpoint(), 1, status=DeliveryStatus.FAILED)
     detail = api.get(f"{DELIVERIES}{delivery.pk}/").json()
     assert [a["response_code"] for a in detail["attempt_log"]] == [500, 200]
