@@ -57,7 +57,8 @@ class APIKeyAdmin(AuditHistoryMixin, ModelAdmin):
     list_filter = ("revoked", "customer")
     search_fields = ("name", "prefix", "user__username", "customer__code", "customer__name")
     list_select_related = ("user", "customer")
-    autocomplete_fields = ()
+    # searched, not listed: there are many customers
+    autocomplete_fields = ("user", "customer")
     actions = ["revoke_keys"]
     readonly_fields = ("prefix", "created", "last_used_at", "revoked", "revoked_at", "revoked_by")
 

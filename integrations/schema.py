@@ -56,16 +56,17 @@ def _error_response(description: str) -> dict:
     }
 
 
-def _add_response(responses: dict, code: str, description: str) -> None:
-    """Add the answer; when the operation already documents that code for another
-    reason, say both in its description and keep its content."""
-    if code not in responses:
-        responses[code] = _error_response(description)
+def _add_response(responses: dict, code: str, description: str, *, shaped: bool) -> None:
+    """Add the answer. When the operation already documents that code for another
+    reason, say both in its description and leave its content alone: the body then
+    has one of two shapes, and a schema naming only ours would be untrue. A 400 is
+    never given our shape (the view's own 400s have theirs)."""
+    if code in responses:
+        existing = responses[code]
+        text = existing.get("description", "")
+        existing["description"] = f"{text} {description}".strip()
         return
-    existing = responses[code]
-    text = existing.get("description", "")
-    existing["description"] = f"{text} {description}".strip()
-    existing.setdefault("content", _error_response(description)["content"])
+    responses[code] = _error_response(description) if shaped else {"description": description}
 
 
 def document_idempotency(result, generator, request, public):
@@ -104,16 +105,21 @@ def document_idempotency(result, generator, request, public):
             if code.startswith("2"):
                 response.setdefault("headers", {}).update(replayed)
         _add_response(
-            responses, "400", _("The Idempotency-Key header is empty or longer than 255.")
+            responses,
+            "400",
+            _("The Idempotency-Key header is empty or longer than 255."),
+            shaped=False,
         )
         _add_response(
             responses,
             "409",
             _("A request with this Idempotency-Key is still running; retry later."),
+            shaped=True,
         )
         _add_response(
             responses,
             "422",
             _("This Idempotency-Key was used for a different request (body or path)."),
+            shaped=True,
         )
     return result

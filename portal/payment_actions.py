@@ -37,7 +37,7 @@ def qr_svg(value: str) -> SafeString:
     """The QR code of ``value`` as an inline ``<svg>`` (the markup is segno's, with
     no text of the value in it)."""
     code = segno.make(value, error="m")
-    return mark_safe(code.svg_inline(scale=4, border=2, dark="#000", light="#fff"))
+    return mark_safe(code.svg_inline(border=2, dark="#000", light="#fff", omitsize=True))
 
 
 def _pay_to(charge: Charge) -> PayTo | None:

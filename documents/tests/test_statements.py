@@ -185,3 +185,31 @@ def test_a_statement_reads_a_fixed_number_of_queries(customer, django_assert_num
 def test_a_customer_without_movements_gets_an_empty_statement(customer):
     document = statement_render(customer=customer, date_from=MAY_1, date_to=MAY_31)
     assert "Nobalanceandnomovementinthisperiod." in pdf_text(document.content)
+
+
+def test_the_portal_statement_is_the_logged_in_customers_only(portal_client, customer):
+    mine = charge(contract_for(customer), "321.00", dt.date(2026, 5, 2))
+    theirs = charge(contract_for(CustomerFactory()), "654.00", dt.date(2026, 5, 2))
+
+    response = portal_client.get(
+        reverse("portal:documents:statement"), {"date_from": "2026-05-01", "date_to": "2026-05-31"}
+    )
+
+    text = pdf_text(response.content)
+    assert mine.contract.number in text and "321.00" in text
+    assert theirs.contract.number not in text and "654.00" not in text
+
+
+def test_the_documents_page(portal_client):
+    page = portal_client.get(reverse("portal:documents:index"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="date_from"' in html and 'name="date_to"' in html
+    assert "No paid charges yet" in html
+    assert f'href="{reverse("portal:documents:index")}" aria-current="page"' in html
+
+
+def test_visitors_are_sent_to_the_login(client):
+    response = client.get(reverse("portal:documents:statement"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))

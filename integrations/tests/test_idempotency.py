@@ -225,3 +225,15 @@ def test_a_session_post_failing_its_csrf_check_is_refused_and_stores_nothing(cus
     answer = post(client, body(customer), "csrf-1")
     assert answer.status_code == 403 and "CSRF" in answer.json()["detail"]
     assert not IdempotencyRecord.objects.exists()
+
+
+def test_a_request_left_running_past_the_timeout_frees_its_key(api, customer):
+    """Its process died: after IDEMPOTENCY_RUNNING_TIMEOUT the key runs again."""
+    assert post(api, body(customer), "k-dead").status_code == 201
+    IdempotencyRecord.objects.update(
+        state="running", created_at=timezone.now() - dt.timedelta(minutes=9)
+    )
+    assert post(api, body(customer), "k-dead").status_code == 409
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    again = post(api, body(customer), "k-dead")
+    assert again.status_code == 400 and "Idempotent-Replayed" not in again  # it ran
