@@ -30,7 +30,13 @@ from payments.models import PaymentAttempt
 from .capitals import amount_in_capitals
 from .company import Company, company, currency_name
 
-__all__ = ["Receipt", "Settlement", "receipt_for_charge", "receipt_number"]
+__all__ = [
+    "Receipt",
+    "Settlement",
+    "receipt_for_charge",
+    "receipt_number",
+    "receipts_for_charges",
+]
 
 SETTLING_KINDS = (EntryKind.PAYMENT, EntryKind.PREPAID_APPLIED, EntryKind.DEPOSIT_APPLIED)
 ATTEMPT_PREFIX = "attempt:"
@@ -104,10 +110,12 @@ def _method_label(purpose: str, method: str) -> str:
     return str(settings.PAYMENT_METHODS.get(method, method))
 
 
-def settlements(charge: Charge) -> tuple[Settlement, ...]:
-    """The entries that settled the charge, oldest first (two queries)."""
+def settlements(charge_ids: list[int]) -> dict[int, tuple[Settlement, ...]]:
+    """The entries that settled each charge, oldest first: two queries, however
+    many charges."""
+    subjects = {charge_subject(pk): pk for pk in charge_ids}
     gateway = dict(
-        PaymentAttempt.objects.filter(charge_id=charge.pk, status=AttemptStatus.SUCCEEDED)
+        PaymentAttempt.objects.filter(charge_id__in=charge_ids, status=AttemptStatus.SUCCEEDED)
         .exclude(provider_reference=None)
         .values_list("idempotency_key", "provider_reference")
     )
@@ -115,12 +123,13 @@ def settlements(charge: Charge) -> tuple[Settlement, ...]:
     # money came by, or the prepaid balance or deposit it was taken from
     rows = (
         JournalLine.objects.filter(
-            entry__subject=charge_subject(charge.pk),
+            entry__subject__in=list(subjects),
             entry__kind__in=SETTLING_KINDS,
             entry__reversed_by__isnull=True,
             amount__gt=0,
         )
         .values_list(
+            "entry__subject",
             "entry__effective_on",
             "entry__reference",
             "account__purpose",
@@ -130,12 +139,12 @@ def settlements(charge: Charge) -> tuple[Settlement, ...]:
         )
         .order_by("entry__effective_on", "entry_id")
     )
-    out = []
-    for on, reference, purpose, method, currency, amount in rows:
+    out: dict[int, list[Settlement]] = {pk: [] for pk in charge_ids}
+    for subject, on, reference, purpose, method, currency, amount in rows:
         if reference.startswith(ATTEMPT_PREFIX):
             key = reference.removeprefix(ATTEMPT_PREFIX)
             reference = gateway.get(key) or key
-        out.append(
+        out[subjects[subject]].append(
             Settlement(
                 on=on,
                 method=_method_label(purpose, method),
@@ -143,14 +152,27 @@ def settlements(charge: Charge) -> tuple[Settlement, ...]:
                 amount=money_from_db(amount, currency),
             )
         )
-    return tuple(out)
+    return {pk: tuple(found) for pk, found in out.items()}
+
+
+def receipts_for_charges(charges: list[Charge]) -> list[Receipt]:
+    """The receipts of paid charges (``BusinessError`` if one is not paid), each
+    charge with its contract and customer (``select_related``): two queries for
+    all of them."""
+    for charge in charges:
+        paid_charge(charge)
+    settled = settlements([charge.pk for charge in charges])
+    issued_on = timezone.localdate()
+    issuer = company()
+    return [_receipt(charge, settled[charge.pk], issued_on, issuer) for charge in charges]
 
 
 def receipt_for_charge(charge: Charge) -> Receipt:
-    """The receipt of a paid charge (``BusinessError`` for any other); the charge
-    comes with its contract and customer (``select_related``)."""
-    paid_charge(charge)
-    settled = settlements(charge)
+    """The receipt of one paid charge."""
+    return receipts_for_charges([charge])[0]
+
+
+def _receipt(charge: Charge, settled, issued_on: dt.date, issuer: Company) -> Receipt:
     currency = charge.amount.currency.code
     if settled:
         total = money_from_db(sum(s.amount.amount for s in settled), currency)
@@ -158,8 +180,8 @@ def receipt_for_charge(charge: Charge) -> Receipt:
         total = money_from_db(charge.amount.amount, currency)
     return Receipt(
         number=receipt_number(charge.pk),
-        issued_on=timezone.localdate(),
-        company=company(),
+        issued_on=issued_on,
+        company=issuer,
         customer=charge.contract.customer,
         contract=charge.contract,
         charge=charge,

@@ -16,7 +16,7 @@ from contracts.models import Customer
 from feemgmt.core.exceptions import BusinessError
 
 from .pdf import render_pdf
-from .receipts import receipt_for_charge
+from .receipts import receipt_for_charge, receipts_for_charges
 from .statements import statement_for_customer
 
 __all__ = ["Document", "receipt_render", "receipts_render", "statement_render"]
@@ -39,14 +39,13 @@ def receipt_render(*, charge: Charge) -> Document:
 def receipts_render(*, charges: list[Charge]) -> Document:
     """Several receipts in one PDF, one to a page (staff's admin action); refused
     whole when one of the charges is not paid."""
-    receipts = [receipt_for_charge(charge) for charge in charges]
+    receipts = receipts_for_charges(list(charges))
     if not receipts:
         raise BusinessError({"charge": [_("Choose at least one paid charge.")]})
-    if len(receipts) == 1:
-        return receipt_render(charge=charges[0])
     content = render_pdf("documents/receipt.html", {"receipts": receipts})
     first, last = receipts[0].number, receipts[-1].number
-    return Document(filename=f"{first}-{last}.pdf", content=content)
+    name = first if first == last else f"{first}-{last}"
+    return Document(filename=f"{name}.pdf", content=content)
 
 
 def statement_check_period(date_from: dt.date, date_to: dt.date) -> None:

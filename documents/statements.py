@@ -229,6 +229,15 @@ def _charges(subjects: set[str]) -> dict[str, str]:
     return out
 
 
+def _shown_reference(reference: str, subject: str) -> str:
+    """The entry's reference as the customer can use it: none for a charge's own
+    booking (named by the description already), an attempt's key without its
+    prefix (the key the receipt and the notices quote)."""
+    if reference == subject:
+        return ""
+    return reference.removeprefix("attempt:")
+
+
 def _describe(base: str, reversal: bool) -> str:
     if base == EntryKind.CHARGE:
         return _("Charge cancelled or changed") if reversal else _("Charge")
@@ -245,18 +254,9 @@ def _describe(base: str, reversal: bool) -> str:
     return _("Adjustment")
 
 
-def statement_for_customer(
-    *, customer: Customer, date_from: dt.date, date_to: dt.date
-) -> Statement:
-    """The customer's statement for [date_from, date_to] (inclusive, effective
-    dates), one section per currency with a balance or a movement: five queries
-    whatever the number of lines."""
-    balances = _balances(customer.pk, date_from, date_to)
-    movements = _movements(customer.pk, date_from, date_to)
-    refunds = _fee_refunds(customer.pk, date_from, date_to)
-    labels = _charges({row["entry__subject"] for row in [*movements, *refunds]})
-
-    # (date, entry id, order within the entry, currency, category, description, ref, amount)
+def _events(movements: list[dict], refunds: list[dict]) -> list[tuple]:
+    """(entry row, order within the entry, currency, category, text, amount) for
+    every line the statement shows, in the order of the books."""
     events = []
     for row in movements:
         currency = row["account__currency"]
@@ -265,8 +265,7 @@ def statement_for_customer(
             continue  # money moved between the customer's own accounts
         reversal = row["entry__kind"] == EntryKind.REVERSAL
         category = CATEGORY.get(row["base"], ADJUSTMENTS)
-        text = _describe(row["base"], reversal)
-        events.append((row, 0, currency, category, text, amount))
+        events.append((row, 0, currency, category, _describe(row["base"], reversal), amount))
     for row in refunds:
         currency = row["account__currency"]
         amount = money_from_db(row["amount"], currency)
@@ -277,40 +276,53 @@ def statement_for_customer(
         reduced = _("Fee refund reversed") if reversal else _("Fee reduced by the refund")
         events.append((row, 1, currency, CHARGES, reduced, -amount))
     events.sort(key=lambda e: (e[0]["entry__effective_on"], e[0]["entry_id"], e[1]))
+    return events
 
-    currencies = sorted(set(balances) | {e[2] for e in events})
-    sections = {}
-    for currency in currencies:
-        parts = balances.get(currency, {})
-        zero = money_from_db(0, currency)
 
-        def part(purpose, index, parts=parts, zero=zero):
-            return parts.get(purpose, (zero, zero))[index]
+def _section(currency: str, parts: dict[str, tuple[Money, Money]]) -> StatementSection:
+    """A currency's section with its balances; its lines are added after."""
+    zero = money_from_db(0, currency)
 
-        opening = sum((part(p, 0) for p in CUSTOMER_PURPOSES), zero)
-        closing = sum((part(p, 1) for p in CUSTOMER_PURPOSES), zero)
-        sections[currency] = StatementSection(
-            currency=currency,
-            opening=opening,
-            closing=closing,
-            receivable=part(AccountPurpose.RECEIVABLE, 1),
-            prepaid=-part(AccountPurpose.PREPAID, 1),
-            deposit=-part(AccountPurpose.DEPOSIT_HELD, 1),
-            totals={name: zero for name in (*CATEGORIES, ADJUSTMENTS)},
-        )
+    def part(purpose, index):
+        return parts.get(purpose, (zero, zero))[index]
+
+    return StatementSection(
+        currency=currency,
+        opening=sum((part(p, 0) for p in CUSTOMER_PURPOSES), zero),
+        closing=sum((part(p, 1) for p in CUSTOMER_PURPOSES), zero),
+        receivable=part(AccountPurpose.RECEIVABLE, 1),
+        prepaid=-part(AccountPurpose.PREPAID, 1),
+        deposit=-part(AccountPurpose.DEPOSIT_HELD, 1),
+        totals={name: zero for name in (*CATEGORIES, ADJUSTMENTS)},
+    )
+
+
+def statement_for_customer(
+    *, customer: Customer, date_from: dt.date, date_to: dt.date
+) -> Statement:
+    """The customer's statement for [date_from, date_to] (inclusive, effective
+    dates), one section per currency with a balance or a movement: four queries
+    whatever the number of lines."""
+    balances = _balances(customer.pk, date_from, date_to)
+    movements = _movements(customer.pk, date_from, date_to)
+    refunds = _fee_refunds(customer.pk, date_from, date_to)
+    labels = _charges({row["entry__subject"] for row in [*movements, *refunds]})
+    events = _events(movements, refunds)
+
+    currencies = sorted(set(balances) | {event[2] for event in events})
+    sections = {currency: _section(currency, balances.get(currency, {})) for currency in currencies}
     running = {currency: section.opening for currency, section in sections.items()}
     for row, _order, currency, category, text, amount in events:
         section = sections[currency]
         running[currency] += amount
         section.totals[category] += amount
         subject = row["entry__subject"]
-        description = f"{text}: {labels[subject]}" if subject in labels else text
         section.lines.append(
             StatementLine(
                 on=row["entry__effective_on"],
                 category=category,
-                description=description,
-                reference=row["entry__reference"],
+                description=f"{text}: {labels[subject]}" if subject in labels else text,
+                reference=_shown_reference(row["entry__reference"], subject),
                 amount=amount,
                 balance=running[currency],
             )

@@ -325,6 +325,10 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "reconciliation.choices.MatchStatus",
         "DiscrepancyKindEnum": "reconciliation.choices.DiscrepancyKind",
         "DiscrepancyStatusEnum": "reconciliation.choices.DiscrepancyStatus",
+        "PaymentAttemptStatusEnum": "payments.choices.AttemptStatus",
+        "RefundStatusEnum": "payments.choices.RefundStatus",
+        "ApprovalStatusEnum": "payments.choices.ApprovalStatus",
+        "MandateStatusEnum": "payments.choices.MandateStatus",
     },
 }
 

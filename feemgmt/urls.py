@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("reconciliation.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("alerts.api.urls")),
+    path("", include("payments.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("webhooks.api.urls")),
     path("reports/", include("reports.api.urls")),

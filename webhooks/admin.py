@@ -8,8 +8,6 @@ Events and deliveries are a log: read-only, sent again by the redeliver action.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
@@ -31,6 +29,7 @@ from .services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
+from .services.endpoints import URL_INVALID, URL_PATTERN
 
 STATUS_LABELS = {
     DeliveryStatus.PENDING: "warning",
@@ -54,8 +53,8 @@ class EndpointForm(forms.ModelForm):
 
     def clean_url(self):
         url = self.cleaned_data["url"]
-        if urlsplit(url).scheme not in {"http", "https"}:
-            raise forms.ValidationError(_("Give a full http:// or https:// address."))
+        if not URL_PATTERN.fullmatch(url):
+            raise forms.ValidationError(URL_INVALID)
         return url
 
 

@@ -7,6 +7,8 @@ from .models import WebhookDelivery
 
 
 class DeliveryFilter(filters.FilterSet):
+    # an id, not a choice among existing endpoints: an unknown one lists nothing
+    endpoint = filters.NumberFilter(field_name="endpoint_id")
     status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event_type = filters.ChoiceFilter(field_name="event__type", choices=EventType.choices)
     response_code = filters.NumberFilter(field_name="last_response_code")

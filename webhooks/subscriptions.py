@@ -20,12 +20,14 @@ so to the staff who add endpoints.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from django.conf import settings
 from django.db import connection
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _types: frozenset[str] | None = None
 _loaded_at = 0.0
@@ -68,9 +70,16 @@ def wanted(event_type: str) -> bool:
 
 
 def refresh_if_stale() -> None:
-    """Reload when older than the TTL, but only between transactions."""
+    """Reload when older than the TTL, but only between transactions.
+
+    Best effort: called as a request or task starts, it must never fail one (the
+    database down, a request that may not use it). What was known stays known; a
+    process that knows nothing yet loads on first use instead."""
     if _types is not None and time.monotonic() - _loaded_at < settings.WEBHOOK_SUBSCRIPTIONS_TTL:
         return
     if connection.in_atomic_block:
         return
-    reload()
+    try:
+        reload()
+    except Exception:  # best effort, see the docstring
+        logger.warning("webhook subscriptions not refreshed", exc_info=True)

@@ -1,3 +1,6 @@
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from ..models import Alert
@@ -23,3 +26,20 @@ class AlertSerializer(serializers.ModelSerializer):
             "resolved_at",
         ]
         read_only_fields = fields
+
+
+class AlertAssignSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model()._default_manager.filter(is_active=True, is_staff=True),
+        allow_null=True,
+        help_text=_("Id of the active staff user who takes the alert over; null for no one."),
+    )
+
+
+class AlertSnoozeSerializer(serializers.Serializer):
+    until = serializers.DateField(help_text=_("The day the alert wakes up open (a later day)."))
+
+    def validate_until(self, value):
+        if value <= timezone.localdate():
+            raise serializers.ValidationError(_("An alert can only be snoozed until a later day."))
+        return value

@@ -81,6 +81,7 @@ def _transition(
     action: str,
     next_attempt_on: dt.date | None,
     reopen: bool = False,
+    reason: str = "",
 ) -> Charge:
     with transaction.atomic():
         charge = charge_lock(charge)
@@ -99,6 +100,8 @@ def _transition(
             return charge
         charge.save(update_fields=[*STATE_FIELDS, "updated_at"])
         if "status" in changes:
+            if reason:
+                changes["reason"] = ["", reason]
             audit_record(action=action, obj=charge, changes=changes)
     return charge
 
@@ -140,11 +143,16 @@ def charge_resume(*, charge: Charge | int, next_attempt_on: dt.date) -> Charge:
     )
 
 
-def charge_cancel(*, charge: Charge | int) -> Charge:
+def charge_cancel(*, charge: Charge | int, reason: str = "") -> Charge:
     """The charge is no longer owed (staff cancel, or a termination): it leaves the
-    collection schedule. Its booking is reversed by the caller."""
+    collection schedule. Its booking is reversed by the caller. A staff cancel's
+    ``reason`` is recorded in the event."""
     return _transition(
-        charge, target=ChargeStatus.CANCELLED, action="charge.cancelled", next_attempt_on=None
+        charge,
+        target=ChargeStatus.CANCELLED,
+        action="charge.cancelled",
+        next_attempt_on=None,
+        reason=reason,
     )
 
 

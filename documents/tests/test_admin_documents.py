@@ -9,6 +9,8 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from documents.receipts import receipt_number
@@ -104,3 +106,19 @@ def test_staff_without_the_permissions_are_refused(client, django_user_model, cu
         client.get(reverse("admin:documents_receiptcharge_pdf", args=[paid.pk])).status_code == 200
     )
     assert client.get(statement).status_code == 200
+
+
+def test_the_action_reads_a_fixed_number_of_queries(staff, customer):
+    """Two queries read every selected charge's settlements, however many."""
+    url = reverse("admin:documents_receiptcharge_changelist")
+    few = [paid_charge("100.00", customer=customer).pk for _ in range(2)]
+
+    def download(ids):
+        with CaptureQueriesContext(connection) as queries:
+            response = staff.post(url, {"action": "download_receipts", "_selected_action": ids})
+        assert response["Content-Type"] == "application/pdf"
+        return len(queries.captured_queries)
+
+    before = download(few)
+    more = few + [paid_charge("200.00").pk for _ in range(4)]
+    assert download(more) == before

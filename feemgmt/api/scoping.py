@@ -41,6 +41,10 @@ RELATED_CUSTOMER_PATHS = {
     "contracts.contract": "customer",
     "contracts.fee": "contract__customer",
     "billing.charge": "contract__customer",
+    "payments.paymentattempt": "charge__contract__customer",
+    "payments.mandate": "customer",
+    "payments.refund": "attempt__charge__contract__customer",
+    "payments.writeoffrequest": "charge__contract__customer",
 }
 
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from integrations.services import api_key_create
 
 ROLE = importlib.import_module("integrations.migrations.0002_integrator_role_and_purge_schedule")
+WEBHOOKS = importlib.import_module("integrations.migrations.0003_integrators_manage_webhooks")
 
 
 def integrators() -> Group:
@@ -19,7 +20,7 @@ def integrators() -> Group:
     test's flush removed it."""
     group, created = Group.objects.get_or_create(name=ROLE.INTEGRATOR)
     if created:
-        for grant in ROLE.GRANTS:
+        for grant in ROLE.GRANTS | WEBHOOKS.GRANTS:
             app_label, codename = grant.split(".")
             group.permissions.add(
                 Permission.objects.get(content_type__app_label=app_label, codename=codename)

@@ -72,6 +72,8 @@ class PaymentAttempt(TimeStampedModel):
                 condition=Q(decided_at__isnull=False),
                 name="attempt_decided_at",
             ),
+            # the API's list, newest first by cursor, and its day range
+            models.Index(fields=["created_at", "id"], name="attempt_created_at_id"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["charge", "number"], name="attempt_unique_number"),

@@ -135,16 +135,17 @@ def charge_retry_now(*, charge: Charge | int) -> Charge:
 
 
 @transaction.atomic
-def charge_cancel(*, charge: Charge | int) -> Charge:
+def charge_cancel(*, charge: Charge | int, reason: str = "") -> Charge:
     """Stop collecting a charge and take it out of the books: what the prepaid
-    balance paid goes back there, and the receivable is reversed."""
+    balance paid goes back there, and the receivable is reversed. ``reason`` goes
+    into the ``charge.cancelled`` event."""
     charge = _locked(charge)
     _collectable(charge)
     today = timezone.localdate()
     charge_release(charge=charge, on=today)
     post_charge_cancellation(charge_id=charge.pk, on=today)
     resolve_collection_alerts(charge)
-    return charge_states.charge_cancel(charge=charge)
+    return charge_states.charge_cancel(charge=charge, reason=reason.strip())
 
 
 def resolve_collection_alerts(charge: Charge) -> None:

@@ -2,7 +2,7 @@
 revoking a direct-debit mandate, paying an open charge. Each one checks that what it
 touches belongs to the customer, and leaves the payments rows to payments' services."""
 
-from .invitations import invitation_link, invitation_send, portal_user_invite
+from .invitations import invitation_link, invitation_send, portal_user_invite, portal_user_reinvite
 from .mandates import (
     MANDATE_CONSENT_TEXT,
     mandate_consent_text,
@@ -22,4 +22,5 @@ __all__ = [
     "portal_mandate_revoke",
     "portal_sandbox_complete",
     "portal_user_invite",
+    "portal_user_reinvite",
 ]

@@ -88,3 +88,19 @@ def portal_user_invite(
         },
     )
     return link
+
+
+@transaction.atomic
+def portal_user_reinvite(*, customer_user: CustomerUser) -> None:
+    """Send the invitation again to a login that has not set its password yet (the
+    first e-mail was lost, or its link expired). Records ``portal_user.reinvited``."""
+    if customer_user.user.has_usable_password():
+        raise BusinessError(
+            {"user": [_("This login has set its password: it can reset it from the portal.")]}
+        )
+    transaction.on_commit(lambda: invitation_send(customer_user=customer_user))
+    audit_record(
+        action="portal_user.reinvited",
+        obj=customer_user,
+        changes={"after": {"email": customer_user.user.email}},
+    )

@@ -150,3 +150,24 @@ def test_inviting_an_address_that_has_a_login_is_refused(admin_client, customer,
     assert "already exists" in response.content.decode()
     assert CustomerUser.objects.filter(customer=customer).count() == 1
     assert mail.outbox == []
+
+
+def test_staff_send_the_invitation_again_until_a_password_is_set(
+    admin_client, customer, user, django_capture_on_commit_callbacks
+):
+    from portal.services import portal_user_invite
+
+    waiting = portal_user_invite(customer=customer, email="late@example.com", send=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:portal_customeruser_changelist"),
+            {
+                "action": "send_invitation_again",
+                "_selected_action": [waiting.pk, user.customer_login.pk],
+            },
+        )
+    # Only the login without a password is mailed; alice has hers.
+    (message,) = mail.outbox
+    assert message.to == ["late@example.com"]
+    assert "/portal/invitation/" in message.body
+    assert AuditEvent.objects.filter(action="portal_user.reinvited").count() == 1

@@ -28,6 +28,7 @@ from .. import selectors, services
 from ..models import Discrepancy, Match, ReconciliationRun, StatementLine
 from ..services import discrepancies as discrepancy_services
 from ..services import runs
+from .charge_actions import ChargeActionsMixin
 from .serializers import (
     BankAccountSerializer,
     BankAccountWriteSerializer,
@@ -62,9 +63,10 @@ def _validated(serializer_class, request) -> dict:
         responses=ChargeDetailSerializer,
     ),
 )
-class ChargeWithInstructionsViewSet(ChargeViewSet):
+class ChargeWithInstructionsViewSet(ChargeActionsMixin, ChargeViewSet):
     """The charge endpoints, whose detail adds the remittance reference and the
-    receiving account (known only here, above billing and payments)."""
+    receiving account (known only here, above billing and payments), with the
+    staff actions retry/ and cancel/ (charge_actions.py)."""
 
     def get_serializer_class(self):
         return (

@@ -32,6 +32,7 @@ FORBIDDEN = OpenApiResponse(
     description=_("Not signed in as staff, or without the permission this needs.")
 )
 NOT_FOUND = OpenApiResponse(description=_("No object has this id."))
+NO_PAGE = OpenApiResponse(description=_("No page has this number."))
 STILL_PENDING = OpenApiResponse(
     description=_("The delivery is still being tried: it is sent again on its own.")
 )
@@ -56,7 +57,12 @@ def _validated(request, *, partial: bool = False) -> dict:
 @extend_schema_view(
     list=extend_schema(
         summary=_("List webhook endpoints"),
-        responses={200: WebhookEndpointSerializer(many=True), 400: INVALID, 403: FORBIDDEN},
+        responses={
+            200: WebhookEndpointSerializer(many=True),
+            400: INVALID,
+            403: FORBIDDEN,
+            404: NO_PAGE,
+        },
     ),
     retrieve=extend_schema(
         summary=_("Get a webhook endpoint"),

@@ -95,6 +95,8 @@ def _record(delivery: WebhookDelivery, answer: http.Answer, *, at: dt.datetime) 
             .values_list("status", "attempts")
             .first()
         )
+        if current is None:
+            return delivery  # its endpoint was deleted meanwhile, with its log
         WebhookAttempt.objects.create(
             delivery_id=delivery.pk,
             attempted_at=at,
@@ -103,7 +105,7 @@ def _record(delivery: WebhookDelivery, answer: http.Answer, *, at: dt.datetime) 
             error=answer.error,
         )
         if current != (DeliveryStatus.PENDING, delivery.attempts):
-            return delivery  # redelivered or deleted meanwhile: the log is enough
+            return delivery  # redelivered meanwhile: the attempt is logged, no more
         now = timezone.now()
         delivery.last_response_code = answer.code
         delivery.response_excerpt = answer.excerpt

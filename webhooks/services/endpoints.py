@@ -7,11 +7,12 @@ types (``webhooks.subscriptions``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from audit.services import audit_record, changes_between, snapshot
 from feemgmt.core.exceptions import BusinessError
@@ -22,6 +23,10 @@ from ..models import WebhookEndpoint
 from ..signing import new_secret
 
 RECORDED_FIELDS = ("url", "description", "event_types", "active")
+# An http(s) address: a host name or IPv4 address, a port, then a path without
+# spaces. The API's schema shows the same pattern.
+URL_PATTERN = re.compile(r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(:[0-9]{1,5})?([/?#]\S*)?")
+URL_INVALID = _lazy("Give a full http:// or https:// address.")
 
 
 def _clean_types(event_types: Sequence[str]) -> list[str]:
@@ -39,9 +44,8 @@ def _clean_types(event_types: Sequence[str]) -> list[str]:
 
 def _clean_url(url: str) -> str:
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise BusinessError({"url": [_("Give a full http:// or https:// address.")]})
+    if not URL_PATTERN.fullmatch(url):
+        raise BusinessError({"url": [URL_INVALID]})
     return url
 
 

@@ -173,3 +173,23 @@ def test_the_schema_documents_the_webhook_endpoints(api):
     for path in (ENDPOINTS, f"{ENDPOINTS}{{id}}/", DELIVERIES, f"{DELIVERIES}{{id}}/"):
         for operation in paths[path].values():
             assert "403" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://erp.example.com/hooks?x=1", True),
+        ("http://127.0.0.1:8080/hooks", True),
+        ("http://localhost/hooks", True),
+        ("charge:", False),
+        ("https://", False),
+        ("https://erp.example.com/has space", False),
+        ("mailto:finance@example.com", False),
+    ],
+)
+def test_the_url_is_checked_by_the_pattern_the_schema_shows(api, url, accepted):
+    answer = api.post(ENDPOINTS, {"url": url, "event_types": ["charge.paid"]}, format="json")
+    assert (answer.status_code == 201) is accepted, answer.json()
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    pattern = schema["components"]["schemas"]["WebhookEndpointWriteRequest"]["properties"]["url"]
+    assert pattern["pattern"].startswith("https?://")
