@@ -12,7 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from contracts.tests.factories import CustomerFactory
 from payments.models import Refund
-from payments.tests.test_api_attempts import collected, results, scoped_client, staff_client
+from payments.tests.test_api_attempts import (
+    collected,
+    lists_nothing,
+    results,
+    scoped_client,
+    staff_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +119,7 @@ def test_a_scoped_key_refunds_and_reads_only_its_customers_payments(api, django_
         unknown.json()["attempt"][0].replace("999999", str(other_attempt.id))
     ]
     assert scoped.get(f"{URL}{other_refund['id']}/").status_code == 404
-    assert scoped.get(URL, {"attempt": other_attempt.id}).status_code == 400
+    assert lists_nothing(scoped.get(URL, {"attempt": other_attempt.id}), "attempt")
 
     mine_refund = ask(scoped, my_attempt)
     assert mine_refund.status_code == 201

@@ -9,9 +9,10 @@ are made only after the commit (a task enqueued by ``on_commit``, and the
 sweeper for a task that was lost).
 
 Cost: nothing at all (no query) when no active endpoint wants the event's type;
-otherwise four statements per audit event whatever its size (the endpoints, the
-objects' data, the events, the deliveries), so a billing chunk of thousands of
-charges is still four.
+otherwise a fixed number of statements per audit event whatever its size: four
+(the endpoints, the objects' data, the events, the deliveries), and from 1,000
+rows on PostgreSQL the inserts go through COPY (the deliveries through a scratch
+table, to return their ids), nine round trips for a chunk of any size.
 """
 
 from __future__ import annotations

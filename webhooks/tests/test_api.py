@@ -193,3 +193,27 @@ def test_the_url_is_checked_by_the_pattern_the_schema_shows(api, url, accepted):
     schema = api.get("/api/schema/", {"format": "json"}).json()
     pattern = schema["components"]["schemas"]["WebhookEndpointWriteRequest"]["properties"]["url"]
     assert pattern["pattern"].startswith("https?://")
+
+
+def test_an_integrators_key_manages_endpoints_unless_scoped_to_a_customer(django_user_model):
+    from contracts.tests.factories import CustomerFactory
+    from integrations.services import api_key_create
+
+    integrator = django_user_model.objects.create_user("erp", password="pw")
+    integrator.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["view_webhookendpoint", "add_webhookendpoint", "view_webhookdelivery"]
+        )
+    )
+    _key, text = api_key_create(name="ERP", user=integrator)
+    _scoped, scoped_text = api_key_create(name="one", user=integrator, customer=CustomerFactory())
+    client = APIClient()
+    body = {"url": "https://erp.example.com/hooks", "event_types": ["charge.paid"]}
+
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {text}")
+    assert client.post(ENDPOINTS, body, format="json").status_code == 201
+    assert client.get(DELIVERIES).status_code == 200
+
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {scoped_text}")
+    assert client.get(ENDPOINTS).status_code == 403  # endpoints are no one customer's
+    assert client.post(ENDPOINTS, body, format="json").status_code == 403

@@ -31,7 +31,7 @@ def everything(subscribe):
 
 
 def events(type_: str) -> list[dict]:
-    return [e.payload for e in WebhookEvent.objects.filter(type=type_).order_by("object_id")]
+    return [e.payload for e in WebhookEvent.objects.filter(type=type_)]
 
 
 def test_a_charge_from_signing_to_refund(django_user_model):
@@ -111,7 +111,7 @@ def test_alerts_raised_in_bulk_are_one_event_each():
         action="risk.alerts_raised",
     )
     opened = events("alert.opened")
-    assert [a["subject"] for a in opened] == ["charge:0", "charge:1", "charge:2"]
+    assert sorted(a["subject"] for a in opened) == ["charge:0", "charge:1", "charge:2"]
     assert {a["status"] for a in opened} == {"open"}
 
 
