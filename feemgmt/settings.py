@@ -297,10 +297,10 @@ REST_FRAMEWORK = {
         "integrations.authentication.APIKeyAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["feemgmt.api.permissions.IsStaffWithModelPermissions"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["feemgmt.api.filtering.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "feemgmt.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "feemgmt.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "feemgmt.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -422,6 +422,7 @@ IDEMPOTENCY_RUNNING_TIMEOUT = env.int("IDEMPOTENCY_RUNNING_TIMEOUT", default=600
 SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "integrations.schema.document_idempotency",
+    "feemgmt.api.schema.document_errors",
 ]
 
 # --- Documents ---------------------------------------------------------------

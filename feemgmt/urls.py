@@ -28,3 +28,6 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     path("portal/", include("portal.urls")),
 ]
+
+# JSON under /api/ for paths no endpoint serves (feemgmt/api/errors.py)
+handler404 = "feemgmt.api.errors.page_not_found"

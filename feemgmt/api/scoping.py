@@ -31,8 +31,9 @@ whose views use this.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+
+from .filtering import FilterBackend
 
 # How the objects a list can be filtered by reach their customer, for the filters'
 # choices (a filter naming a model not here accepts no value from a scoped key).
@@ -71,11 +72,11 @@ def scope_queryset(queryset: QuerySet, request, customer_path: str | None) -> Qu
     return queryset.filter(**{customer_path: customer_id})
 
 
-class CustomerScopedFilterBackend(DjangoFilterBackend):
-    """django-filter, with the choices of a filter by object (``?customer=``,
-    ``?contract=``) limited to the scoped key's customer: another customer's id is
-    "not one of the available choices", as an unknown id is, rather than an empty
-    list that would tell the id exists."""
+class CustomerScopedFilterBackend(FilterBackend):
+    """The project's filters, with the choices of a filter by object
+    (``?customer=``, ``?contract=``) limited to the scoped key's customer: another
+    customer's id lists nothing, as an unknown id does, so the answer does not tell
+    whether it exists."""
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)

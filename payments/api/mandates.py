@@ -33,6 +33,17 @@ def _active_exists() -> BusinessError:
     )
 
 
+def _has_active(customer) -> bool:
+    return Mandate.objects.filter(customer=customer, status=MandateStatus.ACTIVE).exists()
+
+
+def _refused_insert(mandate: Mandate) -> BusinessError:
+    """What the database refused when another request saved first."""
+    if _has_active(mandate.customer):
+        return _active_exists()
+    return BusinessError({"reference": [_("A mandate with this reference exists already.")]})
+
+
 def _mandate_from(data: dict) -> Mandate:
     """The mandate as typed in, checked by the model (IBAN, BIC, dates, unique
     reference) as the admin's form checks it; refusals are 400s per field."""
@@ -48,10 +59,13 @@ def _mandate_from(data: dict) -> Mandate:
         limit=None if limit is None else Money(limit, customer.currency),
         valid_until=data["valid_until"],
     )
-    if Mandate.objects.filter(customer=customer, status=MandateStatus.ACTIVE).exists():
+    if _has_active(customer):
         raise _active_exists()
     try:
-        mandate.full_clean()
+        # the customer was checked by the serializer, and its one active mandate just
+        # above and by the database on insert (a constraint error here would name no
+        # field)
+        mandate.full_clean(exclude=["customer"])
     except ValidationError as exc:
         errors = dict(exc.message_dict)
         if NON_FIELD_ERRORS in errors:
@@ -101,8 +115,8 @@ class MandateViewSet(
         mandate = _mandate_from(validated(MandateWriteSerializer, request))
         try:
             mandate = mandate_save(mandate=mandate)
-        except IntegrityError as exc:  # another mandate of the customer won the race
-            raise _active_exists() from exc
+        except IntegrityError as exc:  # another request saved first
+            raise _refused_insert(mandate) from exc
         return Response(MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -14,6 +14,7 @@ exist.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +91,24 @@ class ReportListView(APIView):
         )
 
 
+def report_filters(request):
+    """The query's filters, or a 400 with a message per field. A customer id that
+    names no customer is a filter nothing matches, as on the lists (the report has
+    no rows), not an error: the shared form refuses it for the admin pages."""
+    form = ReportFilterForm(scoped_filters(request))
+    if form.is_valid():
+        return form.filters()
+    errors = {
+        field: list(form.errors[field])
+        for field, field_errors in form.errors.as_data().items()
+        if not (field == "customer" and all(e.code == "unknown" for e in field_errors))
+    }
+    if errors:
+        raise ValidationError(errors)
+    form.cleaned_data["customer"] = int(form.data["customer"])
+    return form.filters()
+
+
 FILTER_PARAMETERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description=_("First day, inclusive.")),
     OpenApiParameter(
@@ -99,8 +118,15 @@ FILTER_PARAMETERS = [
             "Last day, inclusive; balances and aging are taken at its end (default today)."
         ),
     ),
-    OpenApiParameter("customer", OpenApiTypes.INT, description=_("A customer's id.")),
-    OpenApiParameter("currency", OpenApiTypes.STR, description=_("An ISO 4217 code, e.g. CNY.")),
+    OpenApiParameter(
+        "customer", {"type": "integer", "minimum": 1}, description=_("A customer's id.")
+    ),
+    OpenApiParameter(
+        "currency",
+        OpenApiTypes.STR,
+        enum=[code for code, _label in settings.CURRENCY_CHOICES],
+        description=_("An ISO 4217 code, e.g. CNY."),
+    ),
     OpenApiParameter(
         "format", OpenApiTypes.STR, enum=["json", "csv", "xlsx"], description=_("Default json.")
     ),
@@ -141,12 +167,7 @@ class ReportDetailView(APIView):
             raise Http404
         if not report.visible_to(request.user):
             raise PermissionDenied(_("You do not have permission to open this report."))
-        form = ReportFilterForm(scoped_filters(request))
-        if not form.is_valid():
-            raise ValidationError(
-                {field: [str(e) for e in errors] for field, errors in form.errors.items()}
-            )
-        filters = form.filters()
+        filters = report_filters(request)
         result = report.run(filters)
         fmt = request.accepted_renderer.format
         if fmt == "json":
@@ -155,6 +176,12 @@ class ReportDetailView(APIView):
         filename = f"{report.name}-{as_of(filters).isoformat()}.{fmt}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+    def options(self, request, *args, **kwargs):
+        """The endpoint's description is JSON whatever format was asked for."""
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+        return super().options(request, *args, **kwargs)
 
     def handle_exception(self, exc):
         """Errors are JSON whatever format was asked for: a spreadsheet cannot say

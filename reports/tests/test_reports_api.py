@@ -91,8 +91,14 @@ def test_bad_filters_are_400_with_a_message_per_field(api, book):
         {"date_from": "2026-07-01", "date_to": "2026-06-01", "currency": "XXX", "customer": 99999},
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"date_from", "currency", "customer"}
+    assert set(response.json()) == {"date_from", "currency"}
     assert api.get(URL + "aging/", {"date_to": "30/06/2026"}).json().keys() == {"date_to"}
+
+
+def test_an_unknown_customer_is_a_report_without_rows(api, book):
+    response = api.get(URL + "aging/", {"customer": 99999})
+    assert response.status_code == 200
+    assert response.json()["rows"] == []
 
 
 def test_errors_stay_json_when_a_spreadsheet_was_asked_for(api):
