@@ -157,6 +157,53 @@ def test_the_documented_shapes_carry_the_stable_names(schema):
     assert {"400", "409"} <= set(sign["responses"])
 
 
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/api/v1/") and method != "parameters":
+                yield path, method, operation
+
+
+def _body_ref(response) -> str:
+    return response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+
+def test_every_operation_documents_the_errors_it_answers_with_their_shape(schema):
+    operations = list(_operations(schema))
+    assert len(operations) > 50
+
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        label = f"{method.upper()} {path}"
+        assert _body_ref(responses["403"]) == "ErrorDetail", label
+        if "{" in path:
+            assert _body_ref(responses["404"]) == "ErrorDetail", label
+        if any(p["in"] == "query" for p in operation.get("parameters", [])):
+            assert _body_ref(responses["400"]) == "FieldErrors", label
+        for code, response in responses.items():
+            assert not code.startswith("4") or "content" in response, f"{label} {code}"
+
+
+def test_lists_with_page_numbers_document_the_404_past_the_last_page(schema):
+    statements = schema["paths"]["/api/v1/statements/"]["get"]["responses"]
+
+    assert "404" in statements
+    assert "404" not in schema["paths"]["/api/v1/charges/"]["get"]["responses"]
+
+
+def test_a_blank_read_only_choice_is_documented_as_allowed(schema):
+    field = schema["components"]["schemas"]["BankAccount"]["properties"]["default_format"]
+
+    assert {"$ref": "#/components/schemas/BlankEnum"} in field["oneOf"]
+
+
+def test_ids_in_filters_are_integers(schema):
+    parameters = schema["paths"]["/api/v1/charges/"]["get"]["parameters"]
+    types = {p["name"]: p["schema"]["type"] for p in parameters}
+
+    assert types["customer"] == types["contract"] == "integer"
+
+
 class _AssetCollector(HTMLParser):
     def __init__(self):
         super().__init__()

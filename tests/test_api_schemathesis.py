@@ -126,7 +126,21 @@ CHECKS = [
 
 
 @pytest.fixture
-def book(django_user_model):
+def connection_kept():
+    """The WSGI application closes the database connection after each request; the
+    test's transaction needs it open (Django's test client does the same)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def book(django_user_model, connection_kept):
     """The objects details and actions find, by the path's first segment."""
     from django.contrib.auth.models import Permission
 

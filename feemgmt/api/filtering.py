@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 
@@ -64,3 +67,11 @@ class FilterBackend(DjangoFilterBackend):
                 if name not in unmatched
             }
         )
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (an id, an HTTP status), documented and read as one: a
+    NumberFilter alone is a decimal in the schema and accepts 1.5."""
+
+    field_class = forms.IntegerField
