@@ -12,7 +12,7 @@ jump straight to the periods around a date instead of walking from the service s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
@@ -23,9 +23,12 @@ from moneyed import Money
 from feemgmt.core.money import quantize
 
 __all__ = [
+    "AmountChange",
     "ChargeSpec",
     "Period",
     "add_months",
+    "amount_in_force",
+    "is_due_date",
     "iter_periods",
     "next_due_after",
     "period_amount",
@@ -79,6 +82,22 @@ class ChargeSpec:
     due_date: date
     amount: Money
     prorated: bool
+
+
+# A consented fee amendment as the calendar sees it: from this period start on, this
+# amount (docs/amendments.md). A fee's changes are passed oldest first.
+AmountChange = tuple[date, Money]
+
+
+def amount_in_force(amount: Money, changes: Sequence[AmountChange], start: date) -> Money:
+    """The full-period amount of a period starting on ``start``: that of the latest
+    change effective on or before it, else the fee's own ``amount``."""
+    in_force = amount
+    for effective_from, changed in changes:
+        if effective_from > start:
+            break
+        in_force = changed
+    return in_force
 
 
 def _choice(value: object, allowed, what: str) -> str:
@@ -243,12 +262,14 @@ def recurring_charges(
     service_end: date | None,
     through: date,
     since: date | None = None,
+    changes: Sequence[AmountChange] = (),
 ) -> list[ChargeSpec]:
     """Charges due on or before ``through`` (and on or after ``since``), oldest first.
 
     ``since`` lets the billing run resume after the charges it already created: the
     schedule jumps straight to that period, so the cost does not grow with the age of
-    the contract.
+    the contract. ``changes`` are the fee's consented amendments, oldest first: each
+    period is charged (and prorated from) the amount in force at its start.
     """
     schedule = _Schedule(cycle, alignment, service_start, service_end)
     # Validate eagerly so a bad proration fails even when nothing is due yet.
@@ -258,14 +279,15 @@ def recurring_charges(
     for period in schedule.iter_from(start_index):
         if period.start > through:
             break
-        charged = period_amount(period, amount=amount, alignment=alignment, proration=proration)
+        full = amount_in_force(amount, changes, period.start)
+        charged = period_amount(period, amount=full, alignment=alignment, proration=proration)
         charges.append(
             ChargeSpec(
                 period_start=period.start,
                 period_end=period.end,
                 due_date=period.start,
                 amount=charged,
-                prorated=charged != amount,
+                prorated=charged != full,
             )
         )
     return charges
@@ -286,3 +308,19 @@ def next_due_after(
     if service_end is not None and start > service_end:
         return None
     return start
+
+
+def is_due_date(
+    *, cycle, alignment, service_start: date, service_end: date | None, day: date
+) -> bool:
+    """Whether a period of this fee starts (falls due) on ``day``, within the service."""
+    schedule = _Schedule(cycle, alignment, service_start, service_end)
+    if schedule.empty or day < service_start:
+        return False
+    if service_end is not None and day > service_end:
+        return False
+    k = schedule.first_index_due_from(day)
+    try:
+        return schedule.start_of(k) == day
+    except (ValueError, OverflowError):
+        return False

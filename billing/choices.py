@@ -53,3 +53,55 @@ CHARGE_TRANSITIONS: dict[str, frozenset[str]] = {
     ChargeStatus.CANCELLED: frozenset(),
     ChargeStatus.WRITTEN_OFF: frozenset(),
 }
+
+
+class AmendmentStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting approval")
+    SENT = "sent", _("Awaiting the customer's consent")
+    CONSENTED = "consented", _("Consented")
+    DECLINED = "declined", _("Declined")
+    LAPSED = "lapsed", _("Lapsed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ConsentChannel(models.TextChoices):
+    PORTAL = "portal", _("In the portal")
+    PAPER = "paper", _("Signed on paper")
+
+
+# The fee amendment state machine (docs/amendments.md). A proposal is approved by a
+# second person, which sends it to the customer; the customer consents or declines
+# in the portal, or staff record the signed paper; without consent by the effective
+# date it lapses. Every change is one service in billing/services/amendments/.
+AMENDMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AmendmentStatus.PROPOSED: frozenset(
+        {
+            AmendmentStatus.SENT,  # approved by someone other than the proposer
+            AmendmentStatus.REJECTED,
+            AmendmentStatus.WITHDRAWN,
+            AmendmentStatus.LAPSED,
+        }
+    ),
+    AmendmentStatus.SENT: frozenset(
+        {
+            AmendmentStatus.CONSENTED,
+            AmendmentStatus.DECLINED,
+            AmendmentStatus.WITHDRAWN,
+            AmendmentStatus.LAPSED,
+        }
+    ),
+    AmendmentStatus.CONSENTED: frozenset(),
+    AmendmentStatus.DECLINED: frozenset(),
+    AmendmentStatus.LAPSED: frozenset(),
+    AmendmentStatus.REJECTED: frozenset(),
+    AmendmentStatus.WITHDRAWN: frozenset(),
+}
+
+# Amendments still waiting for a decision: at most one per fee.
+OPEN_AMENDMENT_STATUSES = (AmendmentStatus.PROPOSED, AmendmentStatus.SENT)
+
+
+def amendment_statuses_into(target: str) -> list[str]:
+    """The statuses the table allows to become ``target``, for set-based changes."""
+    return [status for status, targets in AMENDMENT_TRANSITIONS.items() if target in targets]

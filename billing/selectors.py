@@ -6,8 +6,9 @@ from django.db.models import QuerySet
 
 from contracts.models import Fee
 
+from .amounts import amount_changes
 from .calendar import ChargeSpec
-from .models import Charge
+from .models import Charge, FeeAmendment
 from .services.run import FEE_COLUMNS, due_for_fee
 
 
@@ -24,5 +25,17 @@ def fee_next_charge(fee_id: int) -> ChargeSpec | None:
     row = Fee.objects.filter(pk=fee_id).values_list(*FEE_COLUMNS, named=True).first()
     if row is None or row.next_due_date is None:
         return None
-    specs, _following = due_for_fee(row, row.next_due_date)
+    specs, _following = due_for_fee(
+        row, row.next_due_date, amount_changes([fee_id]).get(fee_id, ())
+    )
     return next((spec for spec in specs if spec.due_date == row.next_due_date), None)
+
+
+def customer_amendments(customer_id: int) -> QuerySet[FeeAmendment]:
+    """The fee changes a customer sees in the portal: every one sent to them
+    (approved), newest first, with the contract and fee for the page."""
+    return (
+        FeeAmendment.objects.filter(contract__customer_id=customer_id, approved_at__isnull=False)
+        .select_related("contract", "fee", "decision")
+        .order_by("-id")
+    )

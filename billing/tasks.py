@@ -12,6 +12,7 @@ from .services import (
     check_billing_date,
     contracts_advance_status,
 )
+from .services.amendments import amendment_notify, amendments_lapse
 
 
 @shared_task(name="billing.run")
@@ -34,3 +35,21 @@ def billing_chunk_task(on: str, first_id: int, last_id: int) -> int:
     with billing_actor():
         totals = billing_run_chunk(on=dt.date.fromisoformat(on), first_id=first_id, last_id=last_id)
     return totals.charges_created
+
+
+@shared_task(
+    name="billing.amendment_notify",
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    retry_kwargs={"max_retries": 8},
+)
+def amendment_notify_task(amendment_id: int) -> bool:
+    return amendment_notify(amendment_id)
+
+
+@shared_task(name="billing.amendments_lapse")
+def amendments_lapse_task(on: str | None = None) -> int:
+    """Daily (beat): changes not consented by their effective date lapse."""
+    day = dt.date.fromisoformat(on) if on else timezone.localdate()
+    with billing_actor():
+        return amendments_lapse(on=day)

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FeedbackCategory(models.TextChoices):
@@ -15,7 +16,7 @@ class SurveyContext(models.TextChoices):
     """What a survey answer is about: nothing in particular, one payment attempt,
     or one fee change (an amendment, referred to by its id)."""
 
-    GENERAL = "general", _("General")
+    GENERAL = "general", pgettext_lazy("survey context", "General")
     PAYMENT = "payment", _("After a payment")
     FEE_CHANGE = "fee_change", _("After a fee change")
 

@@ -281,6 +281,9 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request if absent
+# Uploaded files (signed paper consents): kept with the data, never served publicly;
+# staff download them through the admin, which checks permissions.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

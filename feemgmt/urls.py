@@ -8,6 +8,7 @@ api_v1 = [
     # /charges/ is served by reconciliation's router: billing's charge endpoints,
     # their detail extended with how to pay by bank transfer (known only up there)
     path("", include("reconciliation.api.urls")),
+    path("", include("billing.api.urls")),
     path("", include("alerts.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("risk.api.urls")),

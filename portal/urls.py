@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import auth, charges, contracts, mandates, overview, payments
+from .views import amendments, auth, charges, contracts, mandates, overview, payments
 
 app_name = "portal"
 
@@ -30,6 +30,13 @@ urlpatterns = [
     path("payments/", payments.payment_index, name="payments"),
     path("mandates/", mandates.mandate_index, name="mandates"),
     path("mandates/<int:mandate_id>/revoke/", mandates.mandate_revoke, name="mandate_revoke"),
+    path("amendments/", amendments.amendment_index, name="amendments"),
+    path("amendments/<int:amendment_id>/", amendments.amendment_page, name="amendment"),
+    path(
+        "amendments/<int:amendment_id>/decide/",
+        amendments.amendment_decide,
+        name="amendment_decide",
+    ),
     path("documents/", include("documents.portal_urls")),
     path("feedback/", include("feedback.portal_urls")),
 ]

@@ -40,7 +40,7 @@ EDITABLE = ("url", "description", "event_types", "active")
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    url = forms.URLField(label=_("Endpoint URL"), max_length=500, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         label=_("event types"),
         choices=EventType.choices,
@@ -137,8 +137,8 @@ class ResponseCodeFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [
             ("2xx", _("2xx (delivered)")),
-            ("4xx", _("4xx")),
-            ("5xx", _("5xx")),
+            ("4xx", _("4xx (refused)")),
+            ("5xx", _("5xx (server error)")),
             ("none", _("No answer (timeout, refused)")),
         ]
 

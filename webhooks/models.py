@@ -21,7 +21,7 @@ class WebhookEndpoint(TimeStampedModel):
     created or rotated, and never again by the admin or the API.
     """
 
-    url = models.URLField(_("URL"), max_length=500)
+    url = models.URLField(_("endpoint URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     event_types = models.JSONField(_("event types"), default=list)
     secret = models.CharField(_("secret"), max_length=100, editable=False)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.apps import apps
-from django.db import models
 
 from feemgmt.core.money import quantize
 
@@ -190,32 +189,28 @@ def mandates(ids):
     return {k: _money(v, "limit") for k, v in _rows("payments.mandate", ids, MANDATE).items()}
 
 
-def _plain_fields(model: type[models.Model]) -> dict[str, str]:
-    """Every concrete column but files and free text, relations by id."""
-    columns = {}
-    for field in model._meta.concrete_fields:
-        if isinstance(field, models.FileField | models.TextField | models.JSONField):
-            continue
-        name = field.attname
-        columns[name] = name
-    return columns
+AMENDMENT = {
+    "id": "id",
+    "customer_id": "contract__customer_id",
+    "customer_code": "contract__customer__code",
+    "contract_id": "contract_id",
+    "contract_number": "contract__number",
+    "fee_id": "fee_id",
+    "old_amount": "old_amount",
+    "new_amount": "new_amount",
+    "currency": "new_amount_currency",
+    "effective_from": "effective_from",
+    "status": "status",
+    "decided_at": "decided_at",
+    "channel": "decision__channel",
+}
 
 
 def amendments(ids):
-    """A fee amendment's columns as they are (the model belongs to the
-    amendments' own app and may grow): amounts as strings, relations by id."""
-    try:
-        model = apps.get_model("contracts", "FeeAmendment")
-    except LookupError:
-        return {}
-    columns = _plain_fields(model)
-    rows = _rows("contracts.feeamendment", ids, columns)
-    for data in rows.values():
-        currency = next((v for k, v in data.items() if k.endswith("_currency")), None)
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.DecimalField) and field.attname in data:
-                data[field.attname] = _amount(data[field.attname], currency)
-    return rows
+    """A fee change (docs/amendments.md): old and new amount, from when, and how the
+    customer decided."""
+    rows = _rows("billing.feeamendment", ids, AMENDMENT)
+    return {k: _money(v, "old_amount", "new_amount") for k, v in rows.items()}
 
 
 BUILDERS: dict[str, Callable[[Iterable[str]], dict[str, dict]]] = {
@@ -226,5 +221,5 @@ BUILDERS: dict[str, Callable[[Iterable[str]], dict[str, dict]]] = {
     "reconciliation.reconciliationrun": runs,
     "contracts.contract": contracts,
     "payments.mandate": mandates,
-    "contracts.feeamendment": amendments,
+    "billing.feeamendment": amendments,
 }

@@ -45,7 +45,7 @@ SOURCES: dict[str, Source] = {
     "refund.succeeded": Source(EventType.REFUND_SUCCEEDED, "payments.refund"),
     "refund.failed": Source(EventType.REFUND_FAILED, "payments.refund"),
     # the fee amendments' consent (in the portal, or a staff-attached paper one)
-    "amendment.consented": Source(EventType.AMENDMENT_CONSENTED, "contracts.feeamendment"),
+    "amendment.consented": Source(EventType.AMENDMENT_CONSENTED, "billing.feeamendment"),
     # alerts.services.raising: alert_raise (single), alerts_raise_many (bulk, under
     # the caller's action: a statement's overpayments, the risk rules)
     "alert.raised": Source(EventType.ALERT_OPENED, "alerts.alert"),

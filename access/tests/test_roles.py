@@ -117,3 +117,35 @@ def test_an_auditor_verifies_the_chain_from_the_admin(client, people):
     response = client.get(url, follow=True)
     assert response.status_code == 200
     assert "audit chain intact" in response.content.decode()
+
+
+def test_a_clerk_proposes_a_fee_change_and_only_a_manager_approves_it(people):
+    import datetime as dt
+
+    from billing.services.amendments import amendment_approve, amendment_propose
+    from tests.clock import at
+
+    clerk, manager, auditor = people["clerk"], people["manager"], people["auditor"]
+    assert clerk.has_perms(["billing.add_feeamendment", "billing.record_decision_feeamendment"])
+    assert not clerk.has_perm("billing.approve_feeamendment")
+    assert manager.has_perm("billing.approve_feeamendment")
+    assert auditor.has_perm("billing.view_feeamendment")
+    assert not auditor.has_perm("billing.add_feeamendment")
+    charge = billed_charge("3000.00")
+    with at(dt.date(2026, 3, 10)):
+        amendment = amendment_propose(
+            fee=charge.fee,
+            new_amount="3300.00",
+            effective_from=dt.date(2026, 4, 2),
+            reason="扩容",
+            by=clerk,
+        )
+        assert amendment_approve(amendment=amendment, by=manager).status == "sent"
+
+
+def test_the_customers_and_integrators_doors_are_staffed(people):
+    clerk, manager, auditor = people["clerk"], people["manager"], people["auditor"]
+    assert clerk.has_perm("portal.add_customeruser")
+    assert not clerk.has_perm("integrations.add_apikey")
+    assert manager.has_perms(["integrations.add_apikey", "webhooks.add_webhookendpoint"])
+    assert auditor.has_perms(["feedback.view_surveyanswer", "webhooks.view_webhookdelivery"])

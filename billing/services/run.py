@@ -40,6 +40,7 @@ from feemgmt.core.sql import insert_rows, update_by_id
 from ledger.postings import BilledCharge, post_charges
 
 from .. import calendar
+from ..amounts import amount_changes
 from ..choices import ChargeStatus
 from ..events import charges_billed
 from ..models import Charge
@@ -120,9 +121,12 @@ class _Row:
     treatment: str = ""
 
 
-def due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
+def due_for_fee(
+    row, on: dt.date, changes: tuple[calendar.AmountChange, ...] = ()
+) -> tuple[list[calendar.ChargeSpec], dt.date | None]:
     """The charges of one fee due on or before ``on`` that the bookmark says are
-    still missing, and the fee's next bookmark."""
+    still missing, and the fee's next bookmark. ``changes`` are the fee's consented
+    amendments (billing.amounts.amount_changes)."""
     fee_amount = Money(row.amount, row.amount_currency)
     start, end = row.contract__service_start, row.contract__service_end
     if row.kind == FeeKind.RECURRING:
@@ -135,6 +139,7 @@ def due_for_fee(row, on: dt.date) -> tuple[list[calendar.ChargeSpec], dt.date | 
             service_end=end,
             through=on,
             since=row.next_due_date,
+            changes=changes,
         )
         following = calendar.next_due_after(
             cycle=row.cycle,
@@ -222,10 +227,13 @@ def _bill_fee_rows(fee_rows: Iterable[tuple], on: dt.date, *, scope: dict) -> Bi
     totals = BillingTotals()
     rows: list[_Row] = []
     bookmarks: list[tuple[int, dt.date | None]] = []
+    fee_rows = list(fee_rows)
+    # One query for the chunk: the amendments that change what a period charges.
+    changes = amount_changes(fee.id for fee in fee_rows if fee.kind == FeeKind.RECURRING)
     for fee in fee_rows:
         totals.fees_seen += 1
         totals.contract_ids.add(fee.contract_id)
-        specs, following = due_for_fee(fee, on)
+        specs, following = due_for_fee(fee, on, changes.get(fee.id, ()))
         rows += [
             _Row(fee.id, fee.contract_id, fee.kind, spec, fee.contract__customer_id, fee.treatment)
             for spec in specs

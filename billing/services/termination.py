@@ -11,6 +11,7 @@ from contracts.models import Contract, Fee
 from ledger.postings import post_charge_cancellation, post_charge_change
 
 from .. import calendar
+from ..amounts import amount_changes
 from ..choices import COLLECTABLE_STATUSES
 from ..events import charge_cutting
 from ..models import Charge
@@ -47,6 +48,7 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
         fee.id: fee
         for fee in Fee.objects.select_for_update().filter(contract=contract).order_by("id")
     }
+    changes = amount_changes(fees)
     charges = (
         Charge.objects.select_for_update()
         .filter(contract=contract, status__in=COLLECTABLE_STATUSES)
@@ -70,6 +72,7 @@ def charges_cut_at_termination(*, contract: Contract) -> dict[str, int]:
                 alignment=contract.alignment,
                 proration=contract.proration,
                 amount=fee.amount,
+                changes=changes.get(fee.id, ()),
                 service_start=contract.service_start,
                 service_end=end,
                 through=charge.period_start,

@@ -926,3 +926,83 @@ def test_add_months_properties(anchor, months):
     assert result.day == min(anchor.day, last_day)
     if anchor.day <= 28:
         assert add_months(result, -months) == anchor
+
+
+# --- consented fee changes (docs/amendments.md) -------------------------------
+
+
+def _amounts(**kwargs):
+    return [
+        (spec.period_start, spec.amount, spec.prorated)
+        for spec in recurring_charges(
+            cycle="monthly", alignment="calendar", proration="daily", **kwargs
+        )
+    ]
+
+
+def test_a_change_applies_from_its_period_and_prorates_the_cut_one():
+    got = _amounts(
+        amount=cny("3000.00"),
+        service_start=date(2026, 1, 15),
+        service_end=date(2026, 4, 20),
+        through=date(2026, 12, 31),
+        changes=[(date(2026, 3, 1), cny("3100.00")), (date(2026, 4, 1), cny("4000.00"))],
+    )
+    assert got == [
+        (date(2026, 1, 15), cny("1645.16"), True),  # 3000 × 17/31, the old amount
+        (date(2026, 2, 1), cny("3000.00"), False),
+        (date(2026, 3, 1), cny("3100.00"), False),
+        (date(2026, 4, 1), cny("2666.67"), True),  # 4000 × 20/30, the amount in force
+    ]
+
+
+def test_a_change_from_the_first_period_prorates_it_from_the_new_amount():
+    got = _amounts(
+        amount=cny("3000.00"),
+        service_start=date(2026, 1, 15),
+        service_end=None,
+        through=date(2026, 2, 1),
+        changes=[(date(2026, 1, 15), cny("3100.00"))],
+    )
+    assert got == [
+        (date(2026, 1, 15), cny("1700.00"), True),
+        (date(2026, 2, 1), cny("3100.00"), False),
+    ]
+
+
+def test_a_changed_full_period_is_not_called_prorated():
+    got = _amounts(
+        amount=cny("3000.00"),
+        service_start=date(2026, 1, 1),
+        service_end=None,
+        through=date(2026, 2, 1),
+        since=date(2026, 2, 1),
+        changes=[(date(2026, 2, 1), cny("2500.00"))],
+    )
+    assert got == [(date(2026, 2, 1), cny("2500.00"), False)]
+
+
+@pytest.mark.parametrize(
+    ("alignment", "day", "due"),
+    [
+        ("calendar", date(2026, 4, 1), True),
+        ("calendar", date(2026, 4, 2), False),
+        ("calendar", date(2026, 1, 15), True),  # the service start opens period 0
+        ("anniversary", date(2026, 2, 28), True),  # Jan 31 clamped to Feb 28
+        ("anniversary", date(2026, 3, 31), True),
+        ("anniversary", date(2026, 3, 28), False),
+        ("calendar", date(2027, 1, 1), False),  # after the service end
+    ],
+)
+def test_is_due_date(alignment, day, due):
+    start = date(2026, 1, 31) if alignment == "anniversary" else date(2026, 1, 15)
+    assert (
+        billing_calendar.is_due_date(
+            cycle="monthly",
+            alignment=alignment,
+            service_start=start,
+            service_end=date(2026, 12, 31),
+            day=day,
+        )
+        is due
+    )

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from audit.models import AuditEvent
 from audit.verification import audit_chain_verify
@@ -17,6 +17,7 @@ from contracts.demo.seed import demo_seed
 from contracts.management.commands.demo_data import Command
 from contracts.models import Contract, Customer, Fee
 from contracts.services import FeeInput, customer_create
+from contracts.triggers import suspended as fee_triggers_suspended
 from feemgmt.core.exceptions import BusinessError
 from tests.clock import at
 
@@ -149,8 +150,14 @@ def test_a_second_run_adds_nothing_and_the_loads_are_audited():
     actions = set(AuditEvent.objects.values_list("action", flat=True))
     assert actions == {"customers.loaded", "contracts.loaded", "fees.loaded"}
     assert audit_chain_verify().ok
-    # a loaded fee changed afterwards is caught
-    Fee.objects.filter(pk=Fee.objects.order_by("pk").first().pk).update(amount=1)
+    # the database refuses to change a signed fee in place...
+    first = Fee.objects.filter(pk=Fee.objects.order_by("pk").first().pk)
+    with pytest.raises(IntegrityError, match="cannot be changed in place"), transaction.atomic():
+        first.update(amount=1)
+    assert audit_chain_verify().ok
+    # ...and one changed behind its back is caught
+    with fee_triggers_suspended():
+        first.update(amount=1)
     assert not audit_chain_verify().ok
 
 

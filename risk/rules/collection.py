@@ -9,13 +9,14 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Avg, Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alerts.choices import AlertKind
-from billing.choices import ChargeStatus
-from billing.models import Charge
+from billing.choices import AmendmentStatus, ChargeStatus
+from billing.models import Charge, FeeAmendment
 from contracts.choices import ContractStatus
 from contracts.models import Fee
 from feemgmt.core.money import money_from_db, money_label
@@ -34,6 +35,8 @@ ON_TIME_LOOKBACK_DAYS = 3 * 366
 # How far back a scheduled run looks for charges far from their usual amount (the
 # billing run checks each new charge as it is created).
 DEVIATION_LOOKBACK_DAYS = 31
+# Where a fee's comparison window starts when no consented change is in force.
+EVER = dt.date(1900, 1, 1)
 
 
 def failed_deductions(check: Check):
@@ -115,10 +118,24 @@ def overdue_long(check: Check):
 def amount_deviation(check: Check):
     """Charges (for a whole period) more than X% above or below the average of the
     same fee's earlier whole-period charges; a fee's first charge has nothing to be
-    compared with, and prorated charges are expected to differ."""
+    compared with, and prorated charges are expected to differ. A consented fee
+    change starts the comparison afresh: only charges since the change in force for
+    a charge count as its usual amount (docs/amendments.md)."""
+    in_force_since = (
+        FeeAmendment.objects.filter(
+            fee_id=OuterRef("fee_id"),
+            status=AmendmentStatus.CONSENTED,
+            effective_from__lte=OuterRef("due_date"),
+        )
+        .order_by("-effective_from")
+        .values("effective_from")[:1]
+    )
     usual = (
         Charge.objects.filter(
-            fee_id=OuterRef("fee_id"), due_date__lt=OuterRef("due_date"), prorated=False
+            fee_id=OuterRef("fee_id"),
+            due_date__lt=OuterRef("due_date"),
+            due_date__gte=OuterRef("since"),
+            prorated=False,
         )
         .exclude(status=ChargeStatus.CANCELLED)
         .order_by()
@@ -135,7 +152,8 @@ def amount_deviation(check: Check):
         )
     share = check.percent / Decimal(100)
     rows = (
-        charges.annotate(usual=Subquery(usual))
+        charges.annotate(since=Coalesce(Subquery(in_force_since), Value(EVER)))
+        .annotate(usual=Subquery(usual))
         .filter(usual__isnull=False, usual__gt=0)
         .filter(Q(amount__gt=F("usual") * (1 + share)) | Q(amount__lt=F("usual") * (1 - share)))
         .values(

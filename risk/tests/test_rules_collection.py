@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from billing.models import Charge
+from billing.choices import AmendmentStatus
+from billing.models import Charge, FeeAmendment
 from contracts.tests.factories import CustomerFactory
 from payments.services.collection import charge_collect
 from payments.tests.collection_helpers import DAY, billed_charge
@@ -91,6 +92,27 @@ def test_a_charge_far_from_the_fees_usual_amount(amount, raised):
     assert subjects("amount_deviation") == ([f"charge:{odd.pk}"] if raised else [])
     if raised:
         assert "3000.00 CNY" in open_alerts("amount_deviation")[0].message
+
+
+def test_a_consented_fee_change_starts_the_comparison_afresh(django_user_model):
+    set_rule("amount_deviation", percent=Decimal("50"))
+    first = billed_charge("3000.00")
+    _next_charge(first, "3000.00", 4)
+    user = django_user_model.objects.create_user("proposer")
+    FeeAmendment.objects.create(
+        contract=first.contract,
+        fee=first.fee,
+        old_amount=first.amount,
+        new_amount=first.amount.__class__("6000.00", "CNY"),
+        effective_from=dt.date(2026, 5, 2),
+        reason="扩容",
+        status=AmendmentStatus.CONSENTED,
+        proposed_by=user,
+    )
+    agreed = _next_charge(first, "6000.00", 5)
+    then = _next_charge(first, "6000.00", 6)
+
+    assert evaluate("amount_deviation", dt.date(2026, 6, 2), charge=[agreed.pk, then.pk]).found == 0
 
 
 def test_a_prorated_or_first_charge_is_not_compared():

@@ -115,6 +115,34 @@ def test_alerts_raised_in_bulk_are_one_event_each():
     assert {a["status"] for a in opened} == {"open"}
 
 
+def test_a_fee_change_consented_in_the_portal(django_user_model):
+    from billing.tests.amendment_helpers import consented, staff
+
+    charge = billed_charge("3000.00")
+    customer_user = django_user_model.objects.create_user("ap")
+    amendment = consented(
+        charge.fee,
+        amount="3300.00",
+        effective_from=dt.date(2026, 4, 2),
+        proposer=staff(django_user_model, "clerk"),
+        approver=staff(django_user_model, "manager"),
+        customer_user=customer_user,
+        on=dt.date(2026, 3, 10),
+    )
+    (event,) = events("amendment.consented")
+    assert event["id"] == amendment.pk
+    assert (event["old_amount"], event["new_amount"], event["currency"]) == (
+        "3000.00",
+        "3300.00",
+        "CNY",
+    )
+    assert (event["effective_from"], event["status"], event["channel"]) == (
+        "2026-04-02",
+        "consented",
+        "portal",
+    )
+
+
 def test_every_event_type_has_a_source_and_a_payload():
     from webhooks.payloads import BUILDERS
 

@@ -110,7 +110,8 @@ class Command(BaseCommand):
             call_command("bill", "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity)
             # Collection, reconciliation and the risk rules live above contracts: called
             # by name, like the billing run.
-            for command in ("demo_collection", "demo_reconciliation", "risk_evaluate"):
+            commands = ("demo_collection", "demo_reconciliation", "risk_evaluate", "demo_portal")
+            for command in commands:
                 call_command(
                     command, "--date", day.isoformat(), stdout=self.stdout, verbosity=verbosity
                 )

@@ -17,10 +17,10 @@ from audit.admin import AuditHistoryMixin
 from feemgmt.core.admin_export import ExportAdminMixin
 from feemgmt.core.admin_lists import LargeTableAdminMixin
 
-from .forms import BillingRunForm
-from .models import Charge
-from .resources import ChargeResource
-from .services import BillingRunResult, billing_run
+from ..forms import BillingRunForm
+from ..models import Charge
+from ..resources import ChargeResource
+from ..services import BillingRunResult, billing_run
 
 # Running billing creates charges, so it takes the permission to add them.
 BILLING_RUN_PERMISSION = "billing.add_charge"
