@@ -1,5 +1,5 @@
 """Who issues the documents: the company named in the settings (``COMPANY_*`` in
-the "Documents" section of ``feemgmt/settings.py``)."""
+the "Documents" section of ``feemgmt/settings/doors.py``)."""
 
 from __future__ import annotations
 
