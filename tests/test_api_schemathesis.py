@@ -146,9 +146,11 @@ def connection_kept():
 def book(django_user_model, connection_kept):
     """The objects details and actions find, by the path's first segment."""
     from django.contrib.auth.models import Permission
+    from django.utils import timezone
 
     from alerts.services.raising import alert_raise
     from billing.models import Charge
+    from billing.services.amendments import amendment_propose
     from contracts.tests.factories import CustomerFactory, make_contract
     from integrations.services import api_key_create
     from reconciliation.services.accounts import bank_account_create
@@ -173,6 +175,15 @@ def book(django_user_model, connection_kept):
     )
     endpoint = webhook_endpoint_create(url="https://example.com/hook", event_types=["charge.paid"])
     risk_rules_ensure()
+    # a fee change waiting for approval, from the signed contract's next period start
+    next_start = timezone.localdate().replace(day=1) + dt.timedelta(days=40)
+    amendment = amendment_propose(
+        fee=signed.fees.get(),
+        new_amount="3300.00",
+        effective_from=next_start.replace(day=1),
+        reason="schemathesis",
+        by=user,
+    )
 
     _current["secret"] = secret
     _current["ids"] = {
@@ -182,6 +193,7 @@ def book(django_user_model, connection_kept):
         "alerts": [alert.pk],
         "bank-accounts": [account.pk],
         "webhook-endpoints": [endpoint.pk],
+        "amendments": [amendment.pk],
         "risk-rules": list(RiskRule.objects.values_list("code", flat=True)),
     }
     yield secret
