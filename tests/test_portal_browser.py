@@ -72,9 +72,7 @@ def context(browser, **options):
 
 
 def phone(browser):
-    return context(
-        browser, viewport=PHONE, is_mobile=True, has_touch=True, user_agent=PHONE_AGENT
-    )
+    return context(browser, viewport=PHONE, is_mobile=True, has_touch=True, user_agent=PHONE_AGENT)
 
 
 def staff_login(page, live_server, username):
