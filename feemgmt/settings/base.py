@@ -379,6 +379,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint reports each rendering step (its own stylesheets at import, too) at
+    # INFO: only its warnings (a missing font, a refused URL) are worth a line.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
