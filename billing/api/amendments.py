@@ -1,5 +1,5 @@
 """Fee amendment endpoints (docs/amendments.md): propose, approve, reject,
-withdraw, and record the customer's decision on paper. The customer consents in
+withdraw, and record the customer's consent (or refusal) signed on paper. The customer consents in
 the portal, not here: an integrator cannot consent for a customer."""
 
 from __future__ import annotations
@@ -106,11 +106,16 @@ class AmendmentProposeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text=_("Shown to the customer."))
 
 
-class PaperDecisionSerializer(serializers.Serializer):
-    consented = serializers.BooleanField(help_text=_("true: consented; false: declined."))
+class PaperConsentSerializer(serializers.Serializer):
     document = serializers.FileField(
-        required=False,
-        help_text=_("The signed consent (PDF, PNG or JPEG); required when consented."),
+        help_text=_("The consent the customer signed (PDF, PNG or JPEG, at most 10 MB).")
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class PaperDeclineSerializer(serializers.Serializer):
+    document = serializers.FileField(
+        required=False, help_text=_("The customer's signed refusal, if there is one.")
     )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -163,7 +168,7 @@ TRANSITION = {200: AmendmentSerializer, 400: RULE_REFUSED, 404: NOT_FOUND, 409: 
             "A new amount for a recurring fee of a signed or active contract, from a future "
             "start of one of its periods. It needs the approval of someone other than the "
             "proposer, then the customer's consent (in the portal, or on paper recorded with "
-            "`decision`); without consent by the effective date it lapses."
+            "`consent`); without consent by the effective date it lapses."
         ),
         request=AmendmentProposeSerializer,
         responses={201: AmendmentSerializer, 400: RULE_REFUSED},
@@ -213,15 +218,33 @@ class AmendmentViewSet(
         return _done(services.amendment_withdraw(amendment=self.get_object(), by=request.user))
 
     @extend_schema(
-        summary=_("Record the customer's decision signed on paper"),
+        summary=_("Record the customer's consent signed on paper"),
         description=_(
-            "multipart/form-data with `consented` and, for a consent, the signed `document`."
+            "multipart/form-data with the signed `document`: the change takes effect from its "
+            "effective date. (A customer consents in the portal themselves.)"
         ),
-        request={"multipart/form-data": PaperDecisionSerializer},
+        request={"multipart/form-data": PaperConsentSerializer},
         responses=TRANSITION,
     )
     @action(detail=True, methods=["post"], permission_classes=[CanRecordDecision])
-    def decision(self, request, pk=None):
+    def consent(self, request, pk=None):
+        return self._paper(request, PaperConsentSerializer, consented=True)
+
+    @extend_schema(
+        summary=_("Record that the customer declined on paper"),
+        description=_("The current fee stays."),
+        request={"multipart/form-data": PaperDeclineSerializer},
+        responses=TRANSITION,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[CanRecordDecision])
+    def decline(self, request, pk=None):
+        return self._paper(request, PaperDeclineSerializer, consented=False)
+
+    def _paper(self, request, serializer_class, *, consented: bool) -> Response:
         amendment = self.get_object()
-        data = _validated(PaperDecisionSerializer, request)
-        return _done(services.amendment_record_paper(amendment=amendment, by=request.user, **data))
+        data = _validated(serializer_class, request)
+        return _done(
+            services.amendment_record_paper(
+                amendment=amendment, by=request.user, consented=consented, **data
+            )
+        )

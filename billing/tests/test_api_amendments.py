@@ -75,15 +75,41 @@ def test_propose_approve_and_record_the_paper(django_user_model, contract, setti
         assert approved.json()["status"] == "sent"
         again = client_of(manager).post(approve)
         assert again.status_code == 409
+        missing = client_of(manager).post(f"{URL}{item['id']}/consent/", {}, format="multipart")
+        assert missing.status_code == 400 and "document" in missing.json()
         decision = client_of(manager).post(
-            f"{URL}{item['id']}/decision/",
-            {"consented": "true", "document": SimpleUploadedFile("signed.pdf", b"%PDF ok")},
+            f"{URL}{item['id']}/consent/",
+            {"document": SimpleUploadedFile("signed.pdf", b"%PDF ok")},
             format="multipart",
         )
     assert decision.status_code == 200, decision.json()
     assert decision.json()["status"] == "consented"
     assert decision.json()["decision"]["channel"] == "paper"
     assert decision.json()["decision"]["has_document"] is True
+
+
+def test_a_refusal_on_paper_needs_no_document(django_user_model, contract):
+    manager = with_perms(
+        staff(django_user_model, "manager"),
+        "view_feeamendment",
+        "approve_feeamendment",
+        "record_decision_feeamendment",
+    )
+    amendment = propose(
+        contract.fees.get(),
+        amount="3300",
+        effective_from=dt.date(2026, 4, 1),
+        by=staff(django_user_model, "clerk"),
+        on=TODAY,
+    )
+    with at(TODAY):
+        client_of(manager).post(f"{URL}{amendment.pk}/approve/")
+        answer = client_of(manager).post(
+            f"{URL}{amendment.pk}/decline/", {"comment": "客户来函拒绝"}, format="multipart"
+        )
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["status"] == "declined"
+    assert answer.json()["decision"]["comment"] == "客户来函拒绝"
 
 
 def test_a_clerk_without_the_approval_permission_gets_403(django_user_model, contract):
