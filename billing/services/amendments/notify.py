@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -32,7 +34,7 @@ def amendment_notify(amendment_id: int) -> bool:
             context = {
                 "amendment": amendment,
                 "terms": terms,
-                "deadline": amendment.effective_from - timezone.timedelta(days=1),
+                "deadline": amendment.effective_from - dt.timedelta(days=1),
                 "url": f"{settings.SITE_URL.rstrip('/')}/portal/amendments/{amendment.pk}/",
             }
             subject = render_to_string("billing/amendment_email_subject.txt", context)
