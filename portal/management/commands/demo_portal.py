@@ -4,7 +4,7 @@ waiting for the first one's consent (called by ``demo_data``; safe to repeat).""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -19,6 +19,7 @@ from billing.models import FeeAmendment
 from billing.services.amendments import amendment_approve, amendment_propose
 from contracts.choices import ContractStatus, FeeKind
 from contracts.models import Customer, Fee
+from feemgmt.core.money import quantize
 from portal.models import CustomerUser
 from portal.services import portal_user_invite
 
@@ -90,10 +91,10 @@ class Command(BaseCommand):
         )
         if effective_from is None:
             return None
-        current = fee_amount_on(fee, effective_from).amount
+        current = fee_amount_on(fee, effective_from)
         amendment = amendment_propose(
             fee=fee,
-            new_amount=(current * Decimal("1.1")).quantize(Decimal("0.01"), ROUND_HALF_UP),
+            new_amount=quantize(current.amount * Decimal("1.1"), current.currency.code).amount,
             effective_from=effective_from,
             reason=_("Service scope extended: monthly reconciliation added."),
             by=staff["clerk"],
