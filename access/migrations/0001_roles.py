@@ -7,8 +7,9 @@ adds them only after the whole migrate run), and a role is set to exactly its
 grants: what a group held beyond them is taken away.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from feemgmt.core.grants import roles_set
 
 CLERK = "财务人员"
 MANAGER = "财务经理"
@@ -91,25 +92,7 @@ ROLES = {CLERK: CLERK_GRANTS, MANAGER: MANAGER_GRANTS, AUDITOR: AUDITOR_GRANTS}
 
 
 def create_roles(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    wanted = set().union(*ROLES.values())
-    found = {
-        f"{p.content_type.app_label}.{p.codename}": p
-        for p in Permission.objects.select_related("content_type").filter(
-            codename__in={name.split(".")[1] for name in wanted}
-        )
-    }
-    missing = wanted - set(found)
-    if missing:
-        raise RuntimeError(f"permissions missing: {sorted(missing)}")
-    for name, grants in ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.set([found[grant] for grant in sorted(grants)])
+    roles_set(apps, ROLES)
 
 
 def remove_roles(apps, schema_editor):

@@ -6,8 +6,9 @@ Added to each role's grants as they stood at 0001 (and the integrators' at
 integrations 0003): nothing is taken away here.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from feemgmt.core.grants import roles_grant, roles_ungrant
 
 CLERK = "财务人员"
 MANAGER = "财务经理"
@@ -56,39 +57,11 @@ ADDED = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    wanted = set().union(*ADDED.values())
-    found = {
-        f"{p.content_type.app_label}.{p.codename}": p
-        for p in Permission.objects.select_related("content_type").filter(
-            codename__in={name.split(".")[1] for name in wanted}
-        )
-    }
-    missing = wanted - set(found)
-    if missing:
-        raise RuntimeError(f"permissions missing: {sorted(missing)}")
-    for name, grants in ADDED.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        group.permissions.add(*[found[item] for item in sorted(grants)])
+    roles_grant(apps, ADDED)
 
 
 def ungrant(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, grants in ADDED.items():
-        group = Group.objects.filter(name=name).first()
-        if group is None:
-            continue
-        for item in grants:
-            app_label, codename = item.split(".")
-            group.permissions.remove(
-                *Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
+    roles_ungrant(apps, ADDED)
 
 
 class Migration(migrations.Migration):

@@ -10,8 +10,10 @@ finance staff.
 Permissions are created first, and the group is set to exactly these grants.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from feemgmt.core.grants import roles_set
+from feemgmt.core.schedules import schedule_crontab, unschedule
 
 INTEGRATOR = "集成方"
 PURGE = "Purge old Idempotency-Keys"
@@ -48,23 +50,7 @@ GRANTS = {
 
 
 def create_role(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    found = {
-        f"{p.content_type.app_label}.{p.codename}": p
-        for p in Permission.objects.select_related("content_type").filter(
-            codename__in={name.split(".")[1] for name in GRANTS}
-        )
-    }
-    missing = GRANTS - set(found)
-    if missing:
-        raise RuntimeError(f"permissions missing: {sorted(missing)}")
-    group, _created = Group.objects.get_or_create(name=INTEGRATOR)
-    group.permissions.set([found[grant] for grant in sorted(GRANTS)])
+    roles_set(apps, {INTEGRATOR: GRANTS})
 
 
 def remove_role(apps, schema_editor):
@@ -74,29 +60,19 @@ def remove_role(apps, schema_editor):
 def create_schedule(apps, schema_editor):
     """Every hour at :17 (keys are refused past their 24 hours anyway; this only
     keeps the table small)."""
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _created = CrontabSchedule.objects.get_or_create(
-        minute="17",
-        hour="*",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.get_or_create(
+    schedule_crontab(
+        apps,
         name=PURGE,
-        defaults={
-            "task": "integrations.purge_idempotency_keys",
-            "crontab": crontab,
-            "description": "Deletes the stored answers of Idempotency-Keys older than "
-            "IDEMPOTENCY_KEY_HOURS.",
-        },
+        task="integrations.purge_idempotency_keys",
+        hour="*",
+        minute=17,
+        description="Deletes the stored answers of Idempotency-Keys older than "
+        "IDEMPOTENCY_KEY_HOURS.",
     )
 
 
 def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=PURGE).delete()
+    unschedule(apps, name=PURGE)
 
 
 class Migration(migrations.Migration):

@@ -3,8 +3,9 @@ their deliveries: an integrator's system is what receives them. (Keys scoped to
 one customer are refused on these endpoints all the same: events are about every
 customer.)"""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from feemgmt.core.grants import roles_grant, roles_ungrant
 
 INTEGRATOR = "集成方"
 GRANTS = {
@@ -17,32 +18,12 @@ GRANTS = {
 }
 
 
-def _permissions(apps):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Permission = apps.get_model("auth", "Permission")
-    found = list(
-        Permission.objects.filter(
-            content_type__app_label="webhooks",
-            codename__in={name.split(".")[1] for name in GRANTS},
-        )
-    )
-    if len(found) != len(GRANTS):
-        raise RuntimeError(f"permissions missing among {sorted(GRANTS)}")
-    return found
-
-
 def grant(apps, schema_editor):
-    group, _created = apps.get_model("auth", "Group").objects.get_or_create(name=INTEGRATOR)
-    group.permissions.add(*_permissions(apps))
+    roles_grant(apps, {INTEGRATOR: GRANTS})
 
 
 def revoke(apps, schema_editor):
-    group = apps.get_model("auth", "Group").objects.filter(name=INTEGRATOR).first()
-    if group is not None:
-        group.permissions.remove(*_permissions(apps))
+    roles_ungrant(apps, {INTEGRATOR: GRANTS})
 
 
 class Migration(migrations.Migration):
