@@ -389,3 +389,25 @@ def test_staff_record_a_paper_consent_with_the_signed_document(people, settings,
     assert decision.document_sha256 == hashlib.sha256(b"%PDF-1.4 signed").hexdigest()
     assert decision.document.read() == b"%PDF-1.4 signed"
     assert FeeAmendment.objects.get(pk=amendment.pk).status == AmendmentStatus.CONSENTED
+
+
+def test_a_termination_withdraws_the_changes_it_leaves_no_period_for(people):
+    clerk, manager, _user = people
+    contract = monthly_contract(
+        fees=[monthly(), FeeInput(kind="recurring", cycle="quarterly", amount="900.00")]
+    )
+    by_month = contract.fees.get(cycle="monthly")
+    by_quarter = contract.fees.get(cycle="quarterly")
+    after_end = propose(
+        by_month, amount="3300", effective_from=dt.date(2026, 5, 1), by=clerk, on=TODAY
+    )
+    within = propose(
+        by_quarter, amount="990", effective_from=dt.date(2026, 4, 1), by=clerk, on=TODAY
+    )
+    with at(TODAY):
+        amendment_approve(amendment=after_end, by=manager)
+        contract_terminate(contract=contract, end_date=dt.date(2026, 4, 20))
+    assert FeeAmendment.objects.get(pk=after_end.pk).status == AmendmentStatus.WITHDRAWN
+    assert AuditEvent.objects.get(action="amendments.withdrawn").changes["withdrawn"] == 1
+    # the change from 1 April still has a period (1 to 20 April) to be decided for
+    assert FeeAmendment.objects.get(pk=within.pk).status == AmendmentStatus.PROPOSED

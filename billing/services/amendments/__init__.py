@@ -17,6 +17,7 @@ from .proposals import (
     amendment_propose,
     amendment_reject,
     amendment_withdraw,
+    amendments_end_with_contract,
     amendments_lapse,
     check_amendment_transition,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "amendment_reject",
     "amendment_terms",
     "amendment_withdraw",
+    "amendments_end_with_contract",
     "amendments_lapse",
     "check_amendment_transition",
 ]

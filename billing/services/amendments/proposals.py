@@ -266,3 +266,36 @@ def amendments_lapse(*, on: dt.date) -> int:
         extra={"on": on, "lapsed": len(ids)},
     )
     return len(ids)
+
+
+@transaction.atomic
+def amendments_end_with_contract(*, contract) -> int:
+    """A termination withdraws the undecided changes that would take effect after
+    the new last day of service: no period is left for them, and the customer is
+    not asked to consent to one. Set-based, one audit event for all of them."""
+    if contract.service_end is None:
+        return 0
+    ids = list(
+        FeeAmendment.objects.select_for_update()
+        .filter(
+            contract=contract,
+            status__in=amendment_statuses_into(AmendmentStatus.WITHDRAWN),
+            effective_from__gt=contract.service_end,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    now = timezone.now()
+    FeeAmendment.objects.filter(id__any=ids).update(
+        status=AmendmentStatus.WITHDRAWN, decided_at=now, updated_at=now
+    )
+    audit_record_bulk(
+        action="amendments.withdrawn",
+        model=FeeAmendment,
+        ids=ids,
+        fields=("fee_id", "effective_from", "new_amount"),
+        extra={"contract": contract.pk, "service_end": contract.service_end, "withdrawn": len(ids)},
+    )
+    return len(ids)
